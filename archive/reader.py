@@ -1,0 +1,249 @@
+"""Read newsarchive (and other) WARC files back into plain Python objects.
+
+Parsing is delegated to warcio's ``ArchiveIterator`` so that what we read is what any other
+WARC tool would read.  The one thing we do ourselves is payload handling: warcio's
+``content_stream()`` silently strips transfer- *and* content-encoding, but re-extraction
+needs both the exact stored bytes (``payload``: digests, replay, re-archiving) and what a
+browser would parse (``body``), so both are exposed explicitly.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.recordloader import ArcWarcRecord
+
+from archive.writer import OPEN_SUFFIX, RENDERED_BY_HEADER, RecordPointer
+
+try:  # optional, as in Scrapy: "br" is only decodable when a brotli binding is installed
+    import brotli
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
+
+try:
+    import zstandard
+except ImportError:  # pragma: no cover - depends on the environment
+    zstandard = None
+
+
+@dataclass(slots=True)
+class ArchivedResponse:
+    """One archived HTTP response.
+
+    ``payload`` is the entity exactly as stored in the WARC (content-encoding kept);
+    ``body`` has the content-encoding removed.  When decoding fails (corrupt gzip, unknown
+    coding) ``body`` falls back to ``payload`` and ``decode_error`` says why, instead of
+    raising, because one damaged response must not stop a re-extraction run.
+    """
+
+    url: str
+    date: datetime
+    status: int
+    reason: str
+    protocol: str
+    headers: list[tuple[str, str]]
+    payload: bytes
+    body: bytes
+    content_type: str | None
+    pointer: RecordPointer
+    ip_address: str | None
+    decode_error: str | None = None
+    #: Set (e.g. "playwright") when the body is a rendered DOM, not the bytes the server sent.
+    rendered_by: str | None = None
+
+    def header(self, name: str) -> str | None:
+        """First value of a header (case-insensitive), or None."""
+        values = self.header_values(name)
+        return values[0] if values else None
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of a header, in stored order (e.g. several Set-Cookie)."""
+        lname = name.lower()
+        return [value for key, value in self.headers if key.lower() == lname]
+
+
+def stored_name(path: Path | str) -> str:
+    """File name a pointer uses: the final name, even while the file is still ``.open``."""
+    return Path(path).name.removesuffix(OPEN_SUFFIX)
+
+
+def iter_records(path: Path | str) -> Iterator[tuple[int, ArcWarcRecord]]:
+    """Yield ``(offset, record)`` for every record of a WARC (gzip-per-record or plain).
+
+    The record's content must be consumed before advancing; warcio skips whatever is left.
+    The offset is read from ``ArchiveIterator.offset`` (the start of the record being
+    yielded) rather than ``get_record_offset()``, because the latter reads the record to its
+    end and would leave the caller an exhausted stream.
+    """
+    with Path(path).open("rb") as fh:
+        iterator = ArchiveIterator(fh)
+        for record in iterator:
+            yield iterator.offset, record
+
+
+def iter_responses(path: Path | str) -> Iterator[ArchivedResponse]:
+    """Yield every ``response`` record of a WARC file as an :class:`ArchivedResponse`."""
+    name = stored_name(path)
+    for offset, record in iter_records(path):
+        if record.rec_type == "response" and record.http_headers is not None:
+            yield _to_response(record, name, offset)
+
+
+def read_response_at(path: Path | str, offset: int) -> ArchivedResponse:
+    """Read the single response record starting at ``offset`` (a :class:`RecordPointer`'s).
+
+    Seeking only works because every record is its own gzip member (or the file is
+    uncompressed); raises ValueError if the record there is not an HTTP response.
+    """
+    with Path(path).open("rb") as fh:
+        fh.seek(offset)
+        record = next(iter(ArchiveIterator(fh)), None)
+        if record is None:
+            raise ValueError(f"no record at offset {offset} of {path}")
+        if record.rec_type != "response" or record.http_headers is None:
+            raise ValueError(f"record at offset {offset} of {path} is a {record.rec_type!r}, not a response")
+        return _to_response(record, stored_name(path), offset)
+
+
+def read_record_at(path: Path | str, offset: int) -> tuple[ArcWarcRecord, bytes]:
+    """Read any record at ``offset``; returns the record and its raw content (metadata etc.)."""
+    with Path(path).open("rb") as fh:
+        fh.seek(offset)
+        record = next(iter(ArchiveIterator(fh)), None)
+        if record is None:
+            raise ValueError(f"no record at offset {offset} of {path}")
+        return record, record.raw_stream.read()
+
+
+def parse_warc_date(value: str) -> datetime:
+    """Parse WARC-Date with or without fractional seconds (WARC/1.0 and 1.1)."""
+    text = value.strip().removesuffix("Z")
+    fmt = "%Y-%m-%dT%H:%M:%S.%f" if "." in text else "%Y-%m-%dT%H:%M:%S"
+    return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+
+
+def decode_content(payload: bytes, headers: list[tuple[str, str]]) -> tuple[bytes, str | None]:
+    """Remove transfer coding left in the payload, then content-coding(s), like a browser.
+
+    Returns ``(body, error)``; on failure ``body`` is ``payload`` unchanged.  Transfer
+    coding is only present in WARCs written by other tools that stored chunked bodies raw;
+    ours store them de-chunked with the header renamed, so that header is never seen here.
+    """
+    lower = [(name.lower(), value) for name, value in headers]
+    body = payload
+    if any(name == "transfer-encoding" and "chunked" in value.lower() for name, value in lower):
+        dechunked = _dechunk(body)
+        if dechunked is not None:  # some tools store the header but a de-chunked body
+            body = dechunked
+    codings = [
+        token.strip().lower()
+        for name, value in lower
+        if name == "content-encoding"
+        for token in value.split(",")
+        if token.strip()
+    ]
+    try:
+        for coding in reversed(codings):  # codings are listed in the order they were applied
+            body = _decode_one(body, coding)
+    except Exception as exc:  # zlib.error, brotli.error, ...: all mean "not decodable"
+        return payload, f"{type(exc).__name__}: {exc}"
+    return body, None
+
+
+def _decode_one(data: bytes, coding: str) -> bytes:
+    if coding in ("identity", ""):
+        return data
+    if coding in ("gzip", "x-gzip"):
+        return _gunzip(data)
+    if coding == "deflate":
+        # "deflate" is zlib-wrapped per RFC 9110 but many servers send raw deflate.
+        try:
+            return zlib.decompress(data)
+        except zlib.error:
+            return zlib.decompress(data, -zlib.MAX_WBITS)
+    if coding == "br" and brotli is not None:
+        return brotli.decompress(data)
+    if coding == "zstd" and zstandard is not None:
+        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    raise ValueError(f"unsupported content-encoding {coding!r}")
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Decompress every gzip member and ignore trailing garbage, as browsers do."""
+    out: list[bytes] = []
+    while data:
+        decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out.append(decomp.decompress(data))
+        if not decomp.eof:
+            if not out[-1] and len(out) == 1:
+                raise zlib.error("truncated gzip stream")
+            break  # truncated: keep what decoded, like a browser would render it
+        data = decomp.unused_data
+        if not data.startswith(b"\x1f\x8b"):
+            break
+    return b"".join(out)
+
+
+def _dechunk(data: bytes) -> bytes | None:
+    """Decode HTTP/1.1 chunked framing; None if ``data`` is not validly chunked."""
+    out: list[bytes] = []
+    pos = 0
+    while True:
+        end = data.find(b"\r\n", pos)
+        if end < 0:
+            return None
+        size_text = data[pos:end].split(b";", 1)[0].strip()
+        try:
+            size = int(size_text, 16)
+        except ValueError:
+            return None
+        pos = end + 2
+        if size == 0:
+            return b"".join(out)
+        if pos + size > len(data):
+            return None
+        out.append(data[pos : pos + size])
+        pos += size
+        if data[pos : pos + 2] != b"\r\n":
+            return None
+        pos += 2
+
+
+def _to_response(record: ArcWarcRecord, file_name: str, offset: int) -> ArchivedResponse:
+    rec_headers = record.rec_headers
+    http = record.http_headers
+    payload = record.raw_stream.read()
+    headers = [(str(name), str(value)) for name, value in http.headers]
+    status_text = http.get_statuscode()
+    try:
+        status = int(status_text)
+    except ValueError:
+        status = 0
+    reason = http.statusline.split(" ", 1)[1] if " " in http.statusline else ""
+    body, error = decode_content(payload, headers)
+    date_text = rec_headers.get_header("WARC-Date") or ""
+    return ArchivedResponse(
+        url=rec_headers.get_header("WARC-Target-URI") or "",
+        date=parse_warc_date(date_text),
+        status=status,
+        reason=reason,
+        protocol=http.protocol,
+        headers=headers,
+        payload=payload,
+        body=body,
+        content_type=http.get_header("Content-Type"),
+        pointer=RecordPointer(
+            file=file_name,
+            offset=offset,
+            record_id=rec_headers.get_header("WARC-Record-ID") or "",
+            date=date_text,
+        ),
+        ip_address=rec_headers.get_header("WARC-IP-Address"),
+        decode_error=error,
+        rendered_by=rec_headers.get_header(RENDERED_BY_HEADER),
+    )

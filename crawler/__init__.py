@@ -1,0 +1,3 @@
+"""newsarchive: archive news outlets byte for byte in WARC and extract clean article text."""
+
+__version__ = "0.1.0"

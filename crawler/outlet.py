@@ -1,0 +1,265 @@
+"""The base of every outlet spider: discovery, URL recognition, page analysis, items.
+
+An outlet module (``spiders/<outlet>.py``) declares, like a Fundus publisher: its domain, its
+sources (home, sections, feeds, sitemaps), which URLs are articles and which are listings, the
+languages it writes, and its versioned parsers. This class does the rest, so the same discovery
+and judging rules hold for every outlet.
+
+Spiders think in the outlet's real URLs; with the replica switch (setting ``REPLICA`` or
+``NEWSARCHIVE_REPLICA``) every request is translated into the replica's URL space at the edge.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import scrapy
+from lxml import etree
+from scrapy.http import Request, Response
+from scrapy.settings import BaseSettings
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
+
+from crawler import signals as na_signals
+from crawler.items import ArticleItem
+from crawler.page import PageResult, analyse_page
+from crawler.parsing import ArticleParser
+from crawler.urls import outlet_url, replica_base, to_replica
+
+logger = logging.getLogger(__name__)
+
+#: Settings relaxed in replica mode: they protect remote servers, and the replica is local.
+REPLICA_POLITENESS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_START_DELAY": 0.05,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+}
+
+
+#: Request meta key of the redirect chain the spider followed itself (Scrapy's own is "redirect_urls").
+REDIRECTS_META = "newsarchive_redirects"
+
+
+class OutletSpider(scrapy.Spider):
+    """Base class of outlet spiders; subclasses only declare the outlet."""
+
+    #: The outlet's registered domain; URLs on it or its subdomains belong to the outlet.
+    domain: ClassVar[str] = ""
+    #: Home page (real URL). A removed article redirecting here is a soft-404.
+    home: ClassVar[str] = ""
+    sections: ClassVar[Sequence[str]] = ()
+    feeds: ClassVar[Sequence[str]] = ()
+    sitemaps: ClassVar[Sequence[str]] = ()
+    #: ISO 639-1 codes the outlet publishes in (guides encoding repair and language detection).
+    languages: ClassVar[Sequence[str]] = ()
+    #: Matched against the real URL's path (with ``?query``): which links are articles.
+    article_urls: ClassVar[re.Pattern[str]] = re.compile(r"$^")
+    #: Which links are listing pages worth walking (sections, pagination); None: only ``sections``.
+    listing_urls: ClassVar[re.Pattern[str] | None] = None
+    #: Parser versions, newest first: the first whose layout matches reads the page.
+    parsers: ClassVar[Sequence[type[ArticleParser]]] = ()
+    #: Whole paragraphs that are the outlet's boilerplate (disclaimers, marker lines).
+    boilerplate: ClassVar[Sequence[re.Pattern[str]]] = ()
+    #: A paragraph where the article ends; it and everything after it are dropped.
+    stop_at: ClassVar[Sequence[re.Pattern[str]]] = ()
+    #: "http" or "browser" (rendered with Playwright).
+    render: ClassVar[str] = "http"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.replica = ""
+        self.allowed_domains = [self.domain]
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.replica = replica_base(crawler.settings.get("REPLICA"))
+        if spider.replica:
+            spider.allowed_domains = [urlsplit(spider.replica).hostname or "127.0.0.1"]
+        spider.max_listing_pages = crawler.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES", 5)
+        spider.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+        return spider
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if replica_base(settings.get("REPLICA")) and settings.getbool("REPLICA_RELAX_POLITENESS", True):
+            for name, value in REPLICA_POLITENESS.items():
+                settings.set(name, value, priority="spider")
+
+    # --- URL recognition (real URL space) -----------------------------------------------------
+    @classmethod
+    def owns(cls, url: str) -> bool:
+        host = (urlsplit(outlet_url(url)).hostname or "").lower()
+        return host == cls.domain or host.endswith("." + cls.domain)
+
+    @classmethod
+    def url_kind(cls, url: str) -> str | None:
+        """"article", "listing" or None, from the outlet's URL patterns."""
+        parts = urlsplit(outlet_url(url))
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        if cls.article_urls.search(path):
+            return "article"
+        if cls.listing_urls is not None and cls.listing_urls.search(path):
+            return "listing"
+        if path in ("", "/") or any(outlet_url(url) == s for s in (cls.home, *cls.sections)):
+            return "listing"
+        return None
+
+    def fetch_url(self, url: str) -> str:
+        """The URL to request for an outlet URL: itself, or its replica twin."""
+        return to_replica(url, self.replica)
+
+    # --- discovery ---------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.feeds:
+            yield Request(self.fetch_url(url), callback=self.parse_feed, errback=self.on_error)
+        for url in self.sitemaps:
+            yield Request(self.fetch_url(url), callback=self.parse_sitemap, errback=self.on_error)
+        for url in (self.home, *self.sections):
+            if url:
+                yield Request(
+                    self.fetch_url(url), callback=self.parse_listing, errback=self.on_error,
+                    cb_kwargs={"page": 1},
+                )
+
+    def article_request(self, url: str, redirect_urls: Sequence[str] = ()) -> Request:
+        # Redirects of article URLs are followed by the spider itself (see follow_redirect), so
+        # that a removed article redirecting home is judged, not dropped by the duplicate filter.
+        meta = {"dont_redirect": True, REDIRECTS_META: list(redirect_urls)}
+        return Request(url, callback=self.parse_article, errback=self.on_error, meta=meta)
+
+    def _discovery_failed(self, response: Response, what: str) -> bool:
+        if response.status < 400:
+            return False
+        logger.warning("%s %s answered %d; nothing discovered from it", what, response.url, response.status)
+        self.crawler.stats.inc_value(f"newsarchive/discovery_errors/{what}")
+        return True
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        """RSS 2.0 and Atom: every item link that is an article of this outlet."""
+        if self._discovery_failed(response, "feed"):
+            return
+        try:
+            root = etree.fromstring(response.body, parser=etree.XMLParser(recover=True, resolve_entities=False))
+        except etree.XMLSyntaxError:
+            root = None
+        if root is None:
+            logger.warning("Feed %s is not XML; nothing discovered from it", response.url)
+            self.crawler.stats.inc_value("newsarchive/discovery_errors/feed")
+            return
+        links = root.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href")
+        for link in links:
+            url = response.urljoin(str(link).strip())
+            if self.owns(url) and self.url_kind(url) == "article":
+                yield self.article_request(url)
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        """Sitemap indexes are followed; URL sets give article requests."""
+        if self._discovery_failed(response, "sitemap"):
+            return
+        try:
+            sitemap = Sitemap(response.body)
+        except (etree.XMLSyntaxError, ValueError):
+            logger.warning("Sitemap %s is not XML; nothing discovered from it", response.url)
+            self.crawler.stats.inc_value("newsarchive/discovery_errors/sitemap")
+            return
+        for entry in sitemap:
+            loc = response.urljoin(entry.get("loc", "").strip())
+            if sitemap.type == "sitemapindex":
+                yield Request(loc, callback=self.parse_sitemap, errback=self.on_error)
+            elif self.owns(loc) and self.url_kind(loc) == "article":
+                yield self.article_request(loc)
+
+    def parse_listing(self, response: Response, page: int = 1) -> Iterator[Request]:
+        """Home and section pages: follow article links, and listing links up to the page bound."""
+        self.judge(response)
+        if response.status >= 400 or not hasattr(response, "css"):
+            return
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href.strip())
+            if not url.startswith(("http://", "https://")) or not self.owns(url):
+                continue
+            kind = self.url_kind(url)
+            if kind == "article":
+                yield self.article_request(url)
+            elif kind == "listing" and page < self.max_listing_pages:
+                yield Request(
+                    url, callback=self.parse_listing, errback=self.on_error, cb_kwargs={"page": page + 1}
+                )
+
+    # --- articles ------------------------------------------------------------------------------
+    def judge(self, response: Response) -> PageResult:
+        """Analyse a page and tell the listeners (run report, WARC metadata)."""
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+        result = analyse_page(
+            response.url,
+            response.status,
+            response.body,
+            content_type=content_type,
+            outlet=type(self),
+            redirect_urls=response.meta.get(REDIRECTS_META) or response.meta.get("redirect_urls", ()),
+        )
+        self.crawler.stats.inc_value(f"newsarchive/verdict/{result.verdict}")
+        self.crawler.signals.send_catch_log(
+            signal=na_signals.page_judged, result=result, response=response, spider=self
+        )
+        return result
+
+    def follow_redirect(self, response: Response) -> Iterator[Request]:
+        """Follow an article's redirect: to another article normally, elsewhere always.
+
+        A removed article often redirects to the home page or a section, which the crawl has
+        already fetched; that target is fetched again (dont_filter) so the page is judged with
+        its redirect chain (``redirect-to-home``) instead of vanishing as a duplicate.
+        """
+        location = response.headers.get(b"Location", b"").decode("latin-1").strip()
+        chain = [*response.meta.get(REDIRECTS_META, ()), response.url]
+        if not location or len(chain) > self.max_redirects:
+            logger.warning("Redirect without target or too long a chain (%d) at %s", len(chain), response.url)
+            self.crawler.stats.inc_value("newsarchive/redirect_failures")
+            self.judge(response)
+            return
+        target = response.urljoin(location)
+        if not self.owns(target):
+            logger.warning("Article %s redirects off the outlet to %s; not followed", response.url, target)
+            self.crawler.stats.inc_value("newsarchive/redirect_offsite")
+            self.judge(response)
+            return
+        request = self.article_request(target, redirect_urls=chain)
+        if self.url_kind(target) != "article":
+            request = request.replace(dont_filter=True)
+        yield request
+
+    def parse_article(self, response: Response) -> Iterator[ArticleItem | Request]:
+        if 300 <= response.status < 400 and response.status != 304:
+            yield from self.follow_redirect(response)
+            return
+        result = self.judge(response)
+        if not result.is_article:
+            logger.info("Not an article (%s: %s): %s", result.verdict, ",".join(result.verdict_reasons), response.url)
+            return
+        record = result.as_record()
+        item = ArticleItem(
+            **{k: record[k] for k in ArticleItem.fields if k in record},
+            render=response.meta.get("render", self.render),
+            fetched_at=response.meta.get("warc", {}).get("date")
+            or datetime.now(UTC).isoformat(timespec="seconds"),
+            warc=response.meta.get("warc"),
+        )
+        yield item
+
+    def on_error(self, failure: Failure) -> None:
+        """A download failed below HTTP: log it, count it, tell the report. The crawl goes on."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "?"
+        logger.warning("Download failed for %s: %s", url, failure.getErrorMessage())
+        self.crawler.stats.inc_value("newsarchive/download_failures")
+        self.crawler.signals.send_catch_log(
+            signal=na_signals.download_failed, request=request, failure=failure, spider=self
+        )

@@ -1,0 +1,187 @@
+"""Types shared by the replica's catalogue, its site descriptions and its HTTP server.
+
+They live apart from ``catalogue.py`` so that the site modules can build ``ReplicaPage`` objects without
+importing the catalogue that imports them (no import cycle). ``catalogue.py`` re-exports ``ReplicaPage``,
+which is where the rest of the project should import it from.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, unquote
+
+PAGE_KINDS = frozenset({"article", "listing", "soft404", "error", "blocked", "redirect", "feed", "sitemap"})
+VERDICTS = frozenset({"article", "listing", "soft404", "error", "blocked"})
+
+
+@dataclass(frozen=True)
+class ReplicaPage:
+    """One URL of the replica and what newsarchive is expected to make of it.
+
+    This is the truth the tests and benchmarks compare against, so it describes the page as its outlet
+    intends it (clean paragraphs once, authors without "By", the date with the offset the site means), not
+    as it is served (junk blocks, duplicated bodies, wrong charset labels).
+    """
+
+    outlet: str
+    path: str
+    kind: str
+    expected_verdict: str | None
+    status: int
+    title: str = ""
+    paragraphs: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+    section: str | None = None
+    language: str | None = None
+    served_charset_label: str | None = None
+    body_encoding: str = "utf-8"
+    listed: bool = True
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        # A typo in a kind or verdict would silently make a page drop out of every test that filters on it.
+        if self.kind not in PAGE_KINDS:
+            raise ValueError(f"unknown kind {self.kind!r} for {self.outlet}{self.path}")
+        if self.expected_verdict is not None and self.expected_verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {self.expected_verdict!r} for {self.outlet}{self.path}")
+        if not self.path.startswith("/"):
+            raise ValueError(f"path must start with '/': {self.path!r}")
+
+    @property
+    def replica_path(self) -> str:
+        """The path on the replica: the outlet's domain as first segment, then the real path."""
+        return f"/{self.outlet}{self.path}"
+
+    @property
+    def real_url(self) -> str:
+        """The URL this page imitates on the live web."""
+        return f"https://{self.outlet}{self.path}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a route answers, before the server applies transfer details (gzip, HEAD, 304)."""
+
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    gzip_if_accepted: bool = False
+
+
+class ReplicaState:
+    """Mutable state of one server instance.
+
+    Only behaviour that real sites show over time lives here (a rate limiter that lets the second try
+    through), so two servers started side by side never influence each other.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: set[str] = set()
+
+    def first_visit(self, key: str) -> bool:
+        """True the first time ``key`` is asked for on this server, False afterwards (thread-safe)."""
+        with self._lock:
+            if key in self._seen:
+                return False
+            self._seen.add(key)
+            return True
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of an HTTP request that a site route may look at."""
+
+    method: str
+    path: str  # path under the outlet, percent-decoded, starting with "/"
+    query: str
+    base_url: str  # "http://host:port" as the client addressed the server (Host header)
+    state: ReplicaState
+
+    def absolute(self, replica_path: str) -> str:
+        """Absolute URL for a replica path, for feeds, sitemaps and Location headers."""
+        return self.base_url + replica_path
+
+
+Handler = Callable[[Request], Reply]
+Normaliser = Callable[[str, str], str | None]
+
+
+def route_key(path: str, query: str = "") -> str:
+    """Key under which a route is stored: decoded path, plus the query when there is one."""
+    path = unquote(path)
+    return f"{path}?{query}" if query else path
+
+
+@dataclass(frozen=True)
+class Site:
+    """One imitated outlet: its catalogue pages, its routes and its robots rules."""
+
+    domain: str
+    pages: tuple[ReplicaPage, ...]
+    routes: Mapping[str, Handler]
+    not_found: Handler
+    robots: tuple[str, ...] = ()  # rules for "User-agent: *", paths as on the real site ("Disallow: /search")
+    sitemaps: tuple[str, ...] = ()  # real paths of sitemaps announced in robots.txt
+    normalise: Normaliser | None = None  # canonical route key for parameterised URLs, or None
+
+    def handler_for(self, path: str, query: str) -> Handler:
+        """Find the route for a decoded path and raw query, falling back like a real site would.
+
+        Exact match first; then the site's own normalisation (parameter order, default page numbers);
+        then the path without its query, since real sites ignore unknown parameters such as utm_*.
+        """
+        query = "&".join(f"{k}={v}" for k, v in parse_qsl(query, keep_blank_values=True)) if query else ""
+        for key in (route_key(path, query), self._normalised(path, query), route_key(path)):
+            if key is not None and key in self.routes:
+                return self.routes[key]
+        return self.not_found
+
+    def _normalised(self, path: str, query: str) -> str | None:
+        return self.normalise(path, query) if self.normalise else None
+
+
+@dataclass
+class SiteBuilder:
+    """Collects pages and routes side by side so that every catalogue page is guaranteed a route."""
+
+    domain: str
+    pages: list[ReplicaPage] = field(default_factory=list)
+    routes: dict[str, Handler] = field(default_factory=dict)
+
+    def page(self, page: ReplicaPage, handler: Handler) -> ReplicaPage:
+        """Register a catalogue page and the handler that serves it."""
+        if page.outlet != self.domain:
+            raise ValueError(f"{page.outlet} page registered on {self.domain}")
+        path, _, query = page.path.partition("?")
+        self.route(route_key(path, query), handler)
+        self.pages.append(page)
+        return page
+
+    def route(self, key: str, handler: Handler) -> None:
+        """Register a route that is not a catalogue page (scripts, JSON APIs, aliases)."""
+        if key in self.routes:
+            raise ValueError(f"duplicate route {self.domain}{key}")
+        self.routes[key] = handler
+
+    def build(
+        self,
+        *,
+        not_found: Handler,
+        robots: tuple[str, ...] = (),
+        sitemaps: tuple[str, ...] = (),
+        normalise: Normaliser | None = None,
+    ) -> Site:
+        return Site(
+            domain=self.domain,
+            pages=tuple(self.pages),
+            routes=dict(self.routes),
+            not_found=not_found,
+            robots=robots,
+            sitemaps=sitemaps,
+            normalise=normalise,
+        )

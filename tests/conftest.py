@@ -1,0 +1,63 @@
+"""Shared fixtures: the replica on a free port, and real crawls of it in subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from crawler.replica import ReplicaServer
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def replica() -> Iterator[str]:
+    with ReplicaServer(port=0) as server:
+        yield server.base_url
+
+
+@dataclass
+class CrawlRun:
+    output: Path
+    returncode: int
+    log: str
+
+    @property
+    def articles(self) -> list[dict]:
+        path = self.output / "articles.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def report(self, spider: str) -> dict:
+        return json.loads((self.output / "reports" / f"{spider}.json").read_text(encoding="utf-8"))
+
+    @property
+    def warc_files(self) -> list[Path]:
+        return sorted((self.output / "warc").glob("*.warc.gz"))
+
+
+def run_scrapy_crawl(spider: str, replica_url: str, output: Path, *extra: str) -> CrawlRun:
+    """`scrapy crawl SPIDER` exactly as a user runs it, against the replica, in the repo root."""
+    env = dict(os.environ, NEWSARCHIVE_REPLICA=replica_url, PYTHONUNBUFFERED="1")
+    proc = subprocess.run(
+        [str(BIN / "scrapy"), "crawl", spider, "-s", f"NEWSARCHIVE_OUTPUT={output}", "-s", "LOG_LEVEL=INFO", *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    return CrawlRun(output=output, returncode=proc.returncode, log=proc.stdout + proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def menafn_crawl(replica: str, tmp_path_factory: pytest.TempPathFactory) -> CrawlRun:
+    run = run_scrapy_crawl("menafn", replica, tmp_path_factory.mktemp("menafn-crawl"))
+    assert run.returncode == 0, run.log[-5000:]
+    return run
