@@ -19,7 +19,7 @@ DEMO_MARKER = ".newsarchive-demo"
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
 
 
-def _project_settings(**overrides: Any):  # noqa: ANN202 - scrapy.settings.Settings
+def _project_settings(**overrides: Any):
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
     from scrapy.utils.project import get_project_settings
 

@@ -113,7 +113,7 @@ def trafilatura_fields(doc: lxml.html.HtmlElement, url: str) -> Extracted:
 
 
 @functools.cache
-def _identifier(languages: tuple[str, ...]):  # noqa: ANN202 - py3langid has no public type
+def _identifier(languages: tuple[str, ...]):
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     ident = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)

@@ -17,8 +17,7 @@ _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^\s*([.#])([A-Za-z0-9_-]+)\s*$")
 _NON_CONTENT_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed")
 _BLOCK_TAGS = frozenset(
-    "p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer aside blockquote pre table tr td th "
-    "br hr figure figcaption nav main form dd dt dl address".split()
+    ["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article", "header", "footer", "aside", "blockquote", "pre", "table", "tr", "td", "th", "br", "hr", "figure", "figcaption", "nav", "main", "form", "dd", "dt", "dl", "address"]
 )
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 

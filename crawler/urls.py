@@ -18,7 +18,7 @@ REPLICA_ENV = "NEWSARCHIVE_REPLICA"
 
 _DOMAIN_SEGMENT = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z][a-z0-9-]+$", re.IGNORECASE)
 #: Endings that make a first path segment a file at the replica's root, not an outlet domain.
-_FILE_ENDINGS = frozenset("txt xml html htm json js css png jpg jpeg gif ico svg gz php aspx".split())
+_FILE_ENDINGS = frozenset(["txt", "xml", "html", "htm", "json", "js", "css", "png", "jpg", "jpeg", "gif", "ico", "svg", "gz", "php", "aspx"])
 
 
 def replica_base(setting: str | None = None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
+import os
 import re
 import subprocess
 import sys
@@ -29,12 +30,13 @@ import pytest
 
 from crawler.replica import ReplicaServer
 from crawler.replica.catalogue import CATALOGUE, OUTLETS, ReplicaPage, pages_for
+from crawler.replica.model import GONE_VERDICT
 from crawler.replica.render import parse_iso
 from crawler.replica.server import LOG_ENV
 from crawler.replica.shared import FOLDER
 from crawler.replica.sites import caliber, haberportali, jsnews, menafn
 
-from .conftest import ROOT, SHARED_DATA
+from .conftest import ROOT, SHARED_DATA, needs_shared_data
 
 HTML_KINDS = {"article", "listing", "soft404", "error", "blocked", "redirect"}
 DISCOVERY_KINDS = {"listing", "feed", "sitemap"}
@@ -113,6 +115,8 @@ def test_catalogue_is_consistent() -> None:
         assert (page.kind == "redirect") == (300 <= page.status < 400)
         if page.kind in ("feed", "sitemap", "redirect"):
             assert page.expected_verdict is None
+        elif page.kind == "error" and page.status in (404, 410):
+            assert page.expected_verdict == GONE_VERDICT
         else:
             assert page.expected_verdict == page.kind
         if page.kind == "error":
@@ -526,6 +530,7 @@ def test_js_outlet_serves_a_shell_and_the_text_only_as_json(base: str, story: js
 # --- real saved pages ------------------------------------------------------------------------------------
 
 
+@needs_shared_data
 def test_shared_pages_are_served_at_their_real_paths() -> None:
     meta = json.loads((SHARED_DATA / FOLDER / "meta.info").read_text(encoding="utf-8"))
     with ReplicaServer(shared_data=SHARED_DATA) as server:
@@ -589,3 +594,23 @@ def test_module_entry_point_prints_its_address_and_serves() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_js_outlet_renders_its_article_in_a_browser() -> None:
+    """The shell really becomes the catalogued article once app.js runs (Debian's chromium, see Makefile)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    story = jsnews.STORIES[-1]
+    with ReplicaServer() as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            tab = browser.new_page()
+            tab.goto(f"{server.base_url}/{jsnews.DOMAIN}{story.path}")
+            tab.wait_for_selector("article.story .story-body p", timeout=15_000)
+            assert tab.inner_text("h1") == story.title
+            rendered = tab.eval_on_selector_all(".story-body p", "nodes => nodes.map(n => n.textContent)")
+            assert rendered == list(story.paragraphs)
+            assert tab.inner_text(".byline") == "By " + " and ".join(story.authors)
+        finally:
+            browser.close()

@@ -14,6 +14,9 @@ from urllib.parse import parse_qsl, unquote
 
 PAGE_KINDS = frozenset({"article", "listing", "soft404", "error", "blocked", "redirect", "feed", "sitemap"})
 VERDICTS = frozenset({"article", "listing", "soft404", "error", "blocked"})
+# The project's rule (crawler/verdicts.py): a hard 404/410 says "the thing is not there", the same finding as
+# a soft 404, so such pages are catalogued as kind "error" (what they are) with this expected verdict.
+GONE_VERDICT = "soft404"
 
 
 @dataclass(frozen=True)

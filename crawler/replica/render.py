@@ -7,14 +7,14 @@ written, so every outlet gets the same correct headers (exact Content-Type, stab
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 from xml.sax.saxutils import escape as xml_escape
 
-from crawler.replica.model import ReplicaPage, Reply, Request
+from crawler.replica.model import Handler, ReplicaPage, Reply, Request
 
 MEDIA_TYPES = {"feed": "application/rss+xml", "sitemap": "application/xml"}
 
@@ -76,6 +76,26 @@ def html_reply(
     if page.kind == "article":
         all_headers.extend(validators(body, page.published))
     return Reply(page.status, body, content_type(page), tuple(all_headers), gzip_if_accepted)
+
+
+def html_handler(
+    page: ReplicaPage,
+    markup: str,
+    *,
+    headers: Iterable[tuple[str, str]] = (),
+    gzip_if_accepted: bool = False,
+) -> Handler:
+    """A route for a page whose bytes never change: encoded once, answered as is on every request."""
+    reply = html_reply(page, markup, headers=headers, gzip_if_accepted=gzip_if_accepted)
+    return lambda _: reply
+
+
+def xml_handler(
+    page: ReplicaPage, build: Callable[[Request], str], *, headers: Iterable[tuple[str, str]] = ()
+) -> Handler:
+    """A route for a feed or sitemap, rebuilt per request because its URLs carry the request's Host."""
+    fixed = tuple(headers)
+    return lambda request: xml_reply(page, build(request), headers=fixed)
 
 
 def xml_reply(page: ReplicaPage, document: str, *, headers: Iterable[tuple[str, str]] = ()) -> Reply:

@@ -113,15 +113,18 @@ class _Handler(BaseHTTPRequestHandler):
             # A bug in a page builder: say so loudly once rather than hang the client.
             traceback.print_exc(file=sys.stderr)
             reply = plain_reply(500, "replica internal error")
-        headers = [(name, value) for name, value in reply.headers]
+        headers = list(reply.headers)
         body = reply.body
-        if reply.gzip_if_accepted and _accepts_gzip(self.headers.get("Accept-Encoding", "")):
-            body = gzip.compress(body, mtime=0)
-            headers.append(("Content-Encoding", "gzip"))
-            headers = [(n, v[:-1] + '-gzip"' if n == "ETag" else v) for n, v in headers]
+        if reply.gzip_if_accepted:
+            headers.append(("Vary", "Accept-Encoding"))
+            if _accepts_gzip(self.headers.get("Accept-Encoding", "")):
+                # Deterministic bytes (mtime=0) and a distinct validator for the distinct representation.
+                body = gzip.compress(body, mtime=0)
+                headers.append(("Content-Encoding", "gzip"))
+                headers = [(n, v[:-1] + '-gzip"' if n == "ETag" else v) for n, v in headers]
         etag = next((v for n, v in headers if n == "ETag"), None)
         status = reply.status
-        if etag and _matches(self.headers.get("If-None-Match", ""), etag):
+        if status == 200 and etag and _matches(self.headers.get("If-None-Match", ""), etag):
             status, body = 304, b""
         self.send_response_only(status)
         names = {name.lower() for name, _ in headers}

@@ -37,10 +37,6 @@ class SharedPage:
     url: str  # the real URL from meta.info
     file: Path
 
-    @property
-    def replica_path(self) -> str:
-        return f"/{self.domain}{urlsplit(self.url).path}"
-
 
 class SharedPages:
     """Index of the saved pages under one shared-data folder (empty when the folder is missing)."""

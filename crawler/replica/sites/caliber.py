@@ -20,10 +20,11 @@ use the markup the spider will select on: ``.post``, ``.post_title``, ``.post_ti
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from crawler.replica.model import Handler, ReplicaPage, Reply, Request, Site, SiteBuilder
-from crawler.replica.render import FeedItem, attr, block, html_reply, parse_iso, text, urlset, xml_reply
+from crawler.replica.model import GONE_VERDICT, Handler, ReplicaPage, Site, SiteBuilder
+from crawler.replica.render import FeedItem, attr, block, html_handler, parse_iso, text, urlset, xml_handler
 
 DOMAIN = "caliber.az"
 PREFIX = f"/{DOMAIN}"
@@ -340,8 +341,7 @@ def _page(path: str, kind: str, verdict: str | None, status: int, **fields: Any)
 
 
 def _html(page: ReplicaPage, markup: str) -> Handler:
-    reply = html_reply(page, markup, headers=SERVER_HEADERS)
-    return lambda _: reply
+    return html_handler(page, markup, headers=SERVER_HEADERS)
 
 
 def _build() -> Site:
@@ -380,7 +380,7 @@ def _build() -> Site:
     hard = _page(
         HARD_404,
         "error",
-        "error",
+        GONE_VERDICT,
         404,
         language="ru",
         listed=False,
@@ -392,11 +392,9 @@ def _build() -> Site:
     items = [FeedItem(p.path, p.title, p.published) for p in POSTS]
     items += [FeedItem(path, title, published) for path, (title, published) in DEAD_LINKS.items()]
     sitemap = _page(SITEMAP, "sitemap", None, 200, served_charset_label="utf-8")
-
-    def sitemap_handler(request: Request) -> Reply:
-        return xml_reply(sitemap, urlset(request, DOMAIN, items), headers=SERVER_HEADERS)
-
-    site.page(sitemap, sitemap_handler)
+    site.page(
+        sitemap, xml_handler(sitemap, partial(urlset, outlet=DOMAIN, items=items), headers=SERVER_HEADERS)
+    )
     return site.build(
         not_found=not_found, robots=("Disallow: /search", "Disallow: /admin/"), sitemaps=(SITEMAP,)
     )

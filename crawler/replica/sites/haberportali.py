@@ -17,19 +17,20 @@ It imitates the page behind seed 004 and the legacy-charset habits of older Turk
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from crawler.replica.model import Handler, ReplicaPage, Reply, Request, Site, SiteBuilder
+from crawler.replica.model import GONE_VERDICT, Handler, ReplicaPage, Site, SiteBuilder
 from crawler.replica.render import (
     FeedItem,
     attr,
-    html_reply,
+    html_handler,
     parse_iso,
     rss,
     sitemap_index,
     text,
     urlset,
-    xml_reply,
+    xml_handler,
 )
 
 DOMAIN = "haberportali.com.tr"
@@ -320,8 +321,7 @@ def _page(path: str, kind: str, verdict: str | None, status: int, **fields: Any)
 
 
 def _html(page: ReplicaPage, markup: str, extra: tuple[tuple[str, str], ...] = ()) -> Handler:
-    reply = html_reply(page, markup, headers=SERVER_HEADERS + extra)
-    return lambda _: reply
+    return html_handler(page, markup, headers=SERVER_HEADERS + extra)
 
 
 def _build() -> Site:
@@ -363,7 +363,9 @@ def _build() -> Site:
         soft,
         _html(soft, _not_found_html("Sayfa bulunamadı", "Aradığınız haber yayından kaldırılmış olabilir.")),
     )
-    hard = _page(HARD_404, "error", "error", 404, listed=False, notes="Every unknown path answers this page.")
+    hard = _page(
+        HARD_404, "error", GONE_VERDICT, 404, listed=False, notes="Every unknown path answers this page."
+    )
     not_found = _html(
         hard,
         _not_found_html("Hay aksi! Bu sayfa bulunamıyor.", "Görünüşe göre bu konumda hiçbir şey bulunamadı."),
@@ -375,41 +377,35 @@ def _build() -> Site:
         for p in POSTS
     ]
     feed = _page(FEED, "feed", None, 200, language=None)
+    build_feed = partial(
+        rss,
+        outlet=DOMAIN,
+        title="Haber Portalı",
+        home="/",
+        description="Son dakika haberleri",
+        language="tr",
+        items=items,
+    )
+    site.page(feed, xml_handler(feed, build_feed, headers=SERVER_HEADERS))
 
-    def feed_handler(request: Request) -> Reply:
-        document = rss(
-            request,
-            DOMAIN,
-            title="Haber Portalı",
-            home="/",
-            description="Son dakika haberleri",
-            language="tr",
-            items=items,
-        )
-        return xml_reply(feed, document, headers=SERVER_HEADERS)
-
-    site.page(feed, feed_handler)
-
+    # WordPress core sitemaps: an index, one page of posts, each with WordPress's XSL stylesheet line.
     index = _page(SITEMAP, "sitemap", None, 200, language=None)
+    newest = max(POSTS, key=lambda p: parse_iso(p.published)).published
+    build_index = partial(
+        sitemap_index,
+        outlet=DOMAIN,
+        sitemaps=[(POSTS_SITEMAP, newest)],
+        preamble=f'<?xml-stylesheet type="text/xsl" href="{PREFIX}/wp-sitemap-index.xsl" ?>\n',
+    )
+    site.page(index, xml_handler(index, build_index, headers=SERVER_HEADERS))
     posts_sitemap = _page(POSTS_SITEMAP, "sitemap", None, 200, language=None)
-
-    def index_handler(request: Request) -> Reply:
-        preamble = f'<?xml-stylesheet type="text/xsl" href="{PREFIX}/wp-sitemap-index.xsl" ?>\n'
-        newest = max(POSTS, key=lambda p: parse_iso(p.published)).published
-        return xml_reply(
-            index,
-            sitemap_index(request, DOMAIN, [(POSTS_SITEMAP, newest)], preamble=preamble),
-            headers=SERVER_HEADERS,
-        )
-
-    def posts_handler(request: Request) -> Reply:
-        preamble = f'<?xml-stylesheet type="text/xsl" href="{PREFIX}/wp-sitemap.xsl" ?>\n'
-        return xml_reply(
-            posts_sitemap, urlset(request, DOMAIN, items, preamble=preamble), headers=SERVER_HEADERS
-        )
-
-    site.page(index, index_handler)
-    site.page(posts_sitemap, posts_handler)
+    build_posts = partial(
+        urlset,
+        outlet=DOMAIN,
+        items=items,
+        preamble=f'<?xml-stylesheet type="text/xsl" href="{PREFIX}/wp-sitemap.xsl" ?>\n',
+    )
+    site.page(posts_sitemap, xml_handler(posts_sitemap, build_posts, headers=SERVER_HEADERS))
     return site.build(
         not_found=not_found,
         robots=("Disallow: /wp-admin/", "Allow: /wp-admin/admin-ajax.php"),

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from importlib.resources import files
 from typing import Any
 
-from crawler.replica.model import Handler, ReplicaPage, Reply, Request, Site, SiteBuilder
-from crawler.replica.render import FeedItem, attr, html_reply, parse_iso, urlset, validators, xml_reply
+from crawler.replica.model import GONE_VERDICT, Handler, ReplicaPage, Reply, Site, SiteBuilder
+from crawler.replica.render import FeedItem, attr, html_handler, parse_iso, urlset, validators, xml_handler
 
 DOMAIN = "jsnews.example"
 PREFIX = f"/{DOMAIN}"
@@ -147,8 +148,7 @@ def _page(path: str, kind: str, verdict: str | None, status: int, **fields: Any)
 
 
 def _html(page: ReplicaPage, markup: str) -> Handler:
-    reply = html_reply(page, markup, headers=SERVER_HEADERS)
-    return lambda _: reply
+    return html_handler(page, markup, headers=SERVER_HEADERS)
 
 
 def _build() -> Site:
@@ -186,7 +186,7 @@ def _build() -> Site:
     hard = _page(
         HARD_404,
         "error",
-        "error",
+        GONE_VERDICT,
         404,
         language="en",
         listed=False,
@@ -197,11 +197,9 @@ def _build() -> Site:
 
     items = [FeedItem(s.path, s.title, s.published) for s in STORIES]
     sitemap = _page(SITEMAP, "sitemap", None, 200)
-
-    def sitemap_handler(request: Request) -> Reply:
-        return xml_reply(sitemap, urlset(request, DOMAIN, items), headers=SERVER_HEADERS)
-
-    site.page(sitemap, sitemap_handler)
+    site.page(
+        sitemap, xml_handler(sitemap, partial(urlset, outlet=DOMAIN, items=items), headers=SERVER_HEADERS)
+    )
     return site.build(not_found=not_found, robots=("Disallow: /account/",), sitemaps=(SITEMAP,))
 
 

@@ -25,22 +25,23 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from crawler.replica.model import Handler, ReplicaPage, Reply, Request, Site, SiteBuilder
+from crawler.replica.model import GONE_VERDICT, Handler, ReplicaPage, Reply, Request, Site, SiteBuilder
 from crawler.replica.render import (
     FeedItem,
     attr,
     block,
-    html_reply,
+    html_handler,
     news_urlset,
     parse_iso,
     redirect_reply,
     rss,
     sitemap_index,
     text,
-    xml_reply,
+    xml_handler,
 )
 
 DOMAIN = "menafn.com"
@@ -878,26 +879,26 @@ before proceeding.</div>
 # --- site assembly --------------------------------------------------------------------------------------
 
 
-def _html(
-    page: ReplicaPage, render: str, *, extra: tuple[tuple[str, str], ...] = (), gzip: bool = False
-) -> Handler:
-    def handle(_: Request) -> Reply:
-        return html_reply(page, render, headers=SERVER_HEADERS + extra, gzip_if_accepted=gzip)
-
-    return handle
+def _page(path: str, kind: str, verdict: str | None, status: int, **fields: Any) -> ReplicaPage:
+    """A menafn.com catalogue page; the live site labels everything UTF-8 unless said otherwise."""
+    fields.setdefault("served_charset_label", "utf-8")
+    return ReplicaPage(DOMAIN, path, kind, verdict, status, **fields)
 
 
-def _rate_limited(page: ReplicaPage, render: str) -> Handler:
-    article = _html(page, render)
+def _html(page: ReplicaPage, markup: str, *, extra: tuple[tuple[str, str], ...] = ()) -> Handler:
+    return html_handler(page, markup, headers=SERVER_HEADERS + extra, gzip_if_accepted=page.path == GZIPPED)
+
+
+def _rate_limited(page: ReplicaPage, markup: str) -> Handler:
+    """429 with Retry-After on this server's first request for the page, the page itself afterwards."""
+    article = _html(page, markup)
+    busy = _error_page("Too Many Requests | MENAFN", "429", "Too many requests. Please try again shortly.")
+    refusal = Reply(
+        429, busy.encode("utf-8"), "text/html; charset=utf-8", (*SERVER_HEADERS, ("Retry-After", "1"))
+    )
 
     def handle(request: Request) -> Reply:
-        if request.state.first_visit(page.replica_path):
-            body = _error_page(
-                "Too Many Requests | MENAFN", "429", "Too many requests. Please try again shortly."
-            )
-            headers = (*SERVER_HEADERS, ("Retry-After", "1"))
-            return Reply(429, body.encode("utf-8"), "text/html; charset=utf-8", headers)
-        return article(request)
+        return refusal if request.state.first_visit(page.replica_path) else article(request)
 
     return handle
 
@@ -923,16 +924,7 @@ def _normalise(path: str, query: str) -> str | None:
     return f"{path}?src={params.get('src', '')}&page={params.get('page', '1')}"
 
 
-def _page(path: str, kind: str, verdict: str | None, status: int, **fields: Any) -> ReplicaPage:
-    """A menafn.com catalogue page; the live site labels everything UTF-8 unless said otherwise."""
-    fields.setdefault("served_charset_label", "utf-8")
-    return ReplicaPage(DOMAIN, path, kind, verdict, status, **fields)
-
-
-def _build() -> Site:
-    site = SiteBuilder(DOMAIN)
-
-    # Stories.
+def _add_stories(site: SiteBuilder) -> None:
     for story in STORIES:
         mislabelled = story.path == MISLABELLED
         page = _page(
@@ -950,75 +942,43 @@ def _build() -> Site:
             listed=story.listed,
             notes=story.notes,
         )
-        render = _article_html(story, meta_charset=not mislabelled)
-        if story.path == RATE_LIMITED:
-            site.page(page, _rate_limited(page, render))
-        else:
-            site.page(
-                page,
-                _html(
-                    page,
-                    render,
-                    gzip=story.path == GZIPPED,
-                    extra=(("Vary", "Accept-Encoding"),) if story.path == GZIPPED else (),
-                ),
-            )
+        markup = _article_html(story, meta_charset=not mislabelled)
+        site.page(page, _rate_limited(page, markup) if story.path == RATE_LIMITED else _html(page, markup))
 
+
+def _add_listings(site: SiteBuilder) -> None:
     english = [s for s in STORIES if s.language == "en" and s.listed]
     arabic = [s for s in STORIES if s.language == "ar"]
 
-    # Home, with the two cookies the live site sets on first visit.
+    # Home, with the two cookies the live site sets on a first visit.
     home = _page(HOME, "listing", "listing", 200, language="en", notes="Sets two cookies.")
-    cookies = (
-        (
-            "Set-Cookie",
-            "ASP.NET_SessionId=q2v4w1c5mzd0n3k2xj1r0p4e; path=/menafn.com; HttpOnly; SameSite=Lax",
-        ),
-        ("Set-Cookie", "menafn_region=GCC; expires=Fri, 31 Dec 2027 23:59:59 GMT; path=/menafn.com"),
+    session = "ASP.NET_SessionId=q2v4w1c5mzd0n3k2xj1r0p4e; path=/menafn.com; HttpOnly; SameSite=Lax"
+    region = "menafn_region=GCC; expires=Fri, 31 Dec 2027 23:59:59 GMT; path=/menafn.com"
+    latest = _listing_html(
+        "MENAFN - Middle East North Africa Financial Network", "Latest News", _newest_first(english)[:8]
     )
-    site.page(
-        home,
-        _html(
-            home,
-            _listing_html(
-                "MENAFN - Middle East North Africa Financial Network",
-                "Latest News",
-                _newest_first(english)[:8],
-            ),
-            extra=cookies,
-        ),
-    )
+    site.page(home, _html(home, latest, extra=(("Set-Cookie", session), ("Set-Cookie", region))))
     arabic_home = _page(ARABIC_HOME, "listing", "listing", 200, language="ar")
-    site.page(
-        arabic_home,
-        _html(
-            arabic_home, _listing_html("MENAFN العربية", "آخر الأخبار", _newest_first(arabic), language="ar")
-        ),
-    )
+    markup = _listing_html("MENAFN العربية", "آخر الأخبار", _newest_first(arabic), language="ar")
+    site.page(arabic_home, _html(arabic_home, markup))
 
-    # Section listings, paginated.
     for key, (label, per_page) in SECTIONS.items():
         stories = _newest_first([s for s in english if s.section == label])
         pages = (len(stories) + per_page - 1) // per_page
         for number in range(1, pages + 1):
             chunk = stories[(number - 1) * per_page : number * per_page]
             page = _page(
-                f"/qn_news_list.aspx?src={key}&page={number}",
+                _listing_href(key, number).removeprefix(PREFIX),
                 "listing",
                 "listing",
                 200,
                 language="en",
                 section=label,
             )
-            site.page(
-                page,
-                _html(
-                    page,
-                    _listing_html(
-                        f"{label} News | MENAFN.COM", label, chunk, pager=_pager(key, number, pages)
-                    ),
-                ),
+            markup = _listing_html(
+                f"{label} News | MENAFN.COM", label, chunk, pager=_pager(key, number, pages)
             )
+            site.page(page, _html(page, markup))
 
     # Search results: disallowed by robots.txt, so a polite crawler never asks for it.
     search = _page(
@@ -1035,7 +995,9 @@ def _build() -> Site:
     site.page(search, search_handler)
     site.route("/search", search_handler)
 
-    # Soft 404s: status 200 at story-shaped URLs that feeds still link.
+
+def _add_failures(site: SiteBuilder) -> Handler:
+    """Soft 404s, real errors, the bot challenge and the redirects; returns the hard-404 handler."""
     soft_en = _page(
         SOFT404_EN,
         "soft404",
@@ -1055,24 +1017,15 @@ def _build() -> Site:
         language="ar",
         notes="Status 200, Arabic 'page not found'; linked from the Arabic RSS feed.",
     )
+    message = "عذراً، الصفحة التي تبحث عنها غير موجودة أو ربما تم نقلها."
     site.page(
-        soft_ar,
-        _html(
-            soft_ar,
-            _error_page(
-                "MENAFN العربية",
-                "الصفحة غير موجودة",
-                "عذراً، الصفحة التي تبحث عنها غير موجودة أو ربما تم نقلها.",
-                language="ar",
-            ),
-        ),
+        soft_ar, _html(soft_ar, _error_page("MENAFN العربية", "الصفحة غير موجودة", message, language="ar"))
     )
 
-    # Real errors.
     hard = _page(
         HARD_404,
         "error",
-        "error",
+        GONE_VERDICT,
         404,
         language="en",
         listed=False,
@@ -1085,21 +1038,16 @@ def _build() -> Site:
         ),
     )
     site.page(hard, not_found)
-    gone = _page(GONE, "error", "error", 410, language="en", notes="Withdrawn story, still in the sitemap.")
+    gone = _page(
+        GONE, "error", GONE_VERDICT, 410, language="en", notes="Withdrawn story, still in the sitemap."
+    )
+    removed_text = "This story has been removed at the request of its provider."
     site.page(
-        gone,
-        _html(
-            gone,
-            _error_page(
-                "Story removed | MENAFN.COM",
-                "410",
-                "This story has been removed at the request of its provider.",
-                subheading="Gone",
-            ),
-        ),
+        gone, _html(gone, _error_page("Story removed | MENAFN.COM", "410", removed_text, subheading="Gone"))
     )
     broken = _page(SERVER_ERROR, "error", "error", 500, notes="ASP.NET runtime error page.")
     site.page(broken, _html(broken, SERVER_ERROR_HTML))
+
     blocked = _page(
         BLOCKED,
         "blocked",
@@ -1108,69 +1056,58 @@ def _build() -> Site:
         language="en",
         notes="Bot challenge (Cloudflare style) instead of the story; linked from the politics feed.",
     )
-    challenge = html_reply(
-        blocked,
-        CHALLENGE_HTML,
-        headers=(
-            ("Server", "cloudflare"),
-            ("cf-mitigated", "challenge"),
-            ("Cache-Control", "private, max-age=0, no-store, no-cache, must-revalidate"),
-        ),
+    cloudflare = (
+        ("Server", "cloudflare"),
+        ("cf-mitigated", "challenge"),
+        ("Cache-Control", "private, max-age=0, no-store, no-cache, must-revalidate"),
     )
-    site.page(blocked, lambda _: challenge)
+    site.page(blocked, html_handler(blocked, CHALLENGE_HTML, headers=cloudflare))
 
-    # Redirects.
     removed = _page(REMOVED, "redirect", None, 301, notes="Removed story: 301 to the home page.")
     site.page(removed, lambda request: redirect_reply(removed, request, HOME))
     moved = _page(MOVED_FROM, "redirect", None, 302, notes=f"302 to {MOVED_TO} (a real article).")
     site.page(moved, lambda request: redirect_reply(moved, request, MOVED_TO))
+    return not_found
 
-    # Feeds and sitemaps.
-    feeds = (
+
+def _add_discovery(site: SiteBuilder) -> None:
+    """RSS feeds and a sitemap index of two Google News sitemaps, all carrying dead links too."""
+    for path, title, language, paths in (
         (POLITICS_FEED, "MENAFN - Politics", "en", POLITICS_FEED_PATHS),
         (ARABIC_FEED, "MENAFN - العربية", "ar", ARABIC_FEED_PATHS),
-    )
-    for path, title, language, paths in feeds:
+    ):
         feed = _page(path, "feed", None, 200)
-        items = _feed_items(paths)
-        site.page(
-            feed,
-            lambda request, feed=feed, title=title, language=language, items=items: xml_reply(
-                feed,
-                rss(
-                    request,
-                    DOMAIN,
-                    title=title,
-                    home=HOME,
-                    description="MENAFN news feed",
-                    language=language,
-                    items=items,
-                ),
-                headers=SERVER_HEADERS,
-            ),
+        build = partial(
+            rss,
+            outlet=DOMAIN,
+            title=title,
+            home=HOME,
+            description="MENAFN news feed",
+            language=language,
+            items=_feed_items(paths),
         )
+        site.page(feed, xml_handler(feed, build, headers=SERVER_HEADERS))
 
     index = _page(SITEMAP, "sitemap", None, 200, notes="Sitemap index of two Google News sitemaps.")
+    leaves = [(SITEMAP_EN, "2025-05-27"), (SITEMAP_AR, "2025-05-12")]
     site.page(
         index,
-        lambda request: xml_reply(
-            index,
-            sitemap_index(request, DOMAIN, [(SITEMAP_EN, "2025-05-27"), (SITEMAP_AR, "2025-05-12")]),
-            headers=SERVER_HEADERS,
-        ),
+        xml_handler(index, partial(sitemap_index, outlet=DOMAIN, sitemaps=leaves), headers=SERVER_HEADERS),
     )
     for path, language, paths in ((SITEMAP_EN, "en", SITEMAP_EN_PATHS), (SITEMAP_AR, "ar", SITEMAP_AR_PATHS)):
         sitemap = _page(path, "sitemap", None, 200)
-        items = _feed_items(paths)
-        site.page(
-            sitemap,
-            lambda request, sitemap=sitemap, language=language, items=items: xml_reply(
-                sitemap,
-                news_urlset(request, DOMAIN, items, publication="MENAFN", language=language),
-                headers=SERVER_HEADERS,
-            ),
+        build = partial(
+            news_urlset, outlet=DOMAIN, items=_feed_items(paths), publication="MENAFN", language=language
         )
+        site.page(sitemap, xml_handler(sitemap, build, headers=SERVER_HEADERS))
 
+
+def _build() -> Site:
+    site = SiteBuilder(DOMAIN)
+    _add_stories(site)
+    _add_listings(site)
+    not_found = _add_failures(site)
+    _add_discovery(site)
     return site.build(
         not_found=not_found,
         robots=("Disallow: /search", "Disallow: /qn_print.aspx"),
