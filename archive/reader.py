@@ -18,7 +18,10 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
+from archive.dedup import INDEX_NAME, DigestIndex
 from archive.writer import OPEN_SUFFIX, RENDERED_BY_HEADER, RecordPointer
+
+WARC_NAME_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
 
 try:  # optional, as in Scrapy: "br" is only decodable when a brotli binding is installed
     import brotli
@@ -55,6 +58,10 @@ class ArchivedResponse:
     decode_error: str | None = None
     #: Set (e.g. "playwright") when the body is a rendered DOM, not the bytes the server sent.
     rendered_by: str | None = None
+    #: For a resolved ``revisit`` record: the response record whose payload it stands for.
+    revisit_of: RecordPointer | None = None
+    #: The revisit's WARC-Profile (identical-payload-digest or server-not-modified), if any.
+    revisit_profile: str | None = None
 
     def header(self, name: str) -> str | None:
         """First value of a header (case-insensitive), or None."""
@@ -86,28 +93,142 @@ def iter_records(path: Path | str) -> Iterator[tuple[int, ArcWarcRecord]]:
             yield iterator.offset, record
 
 
-def iter_responses(path: Path | str) -> Iterator[ArchivedResponse]:
-    """Yield every ``response`` record of a WARC file as an :class:`ArchivedResponse`."""
+def iter_responses(
+    path: Path | str, *, revisits: bool = False, locator: RecordLocator | None = None
+) -> Iterator[ArchivedResponse]:
+    """Yield every ``response`` record of a WARC file as an :class:`ArchivedResponse`.
+
+    With ``revisits=True`` ``revisit`` records are yielded too, resolved to the payload they
+    stand for (looked up in the file's folder, see :class:`RecordLocator`); a revisit whose
+    original cannot be found raises :class:`RevisitUnresolved`.
+    """
+    path = Path(path)
     name = stored_name(path)
     for offset, record in iter_records(path):
-        if record.rec_type == "response" and record.http_headers is not None:
+        if record.http_headers is None:
+            continue
+        if record.rec_type == "response":
             yield _to_response(record, name, offset)
+        elif revisits and record.rec_type == "revisit":
+            locator = locator or RecordLocator(path.parent)
+            yield _resolve_revisit(record, name, offset, locator)
 
 
-def read_response_at(path: Path | str, offset: int) -> ArchivedResponse:
+def read_response_at(
+    path: Path | str, offset: int, *, resolve: bool = True, locator: RecordLocator | None = None
+) -> ArchivedResponse:
     """Read the single response record starting at ``offset`` (a :class:`RecordPointer`'s).
 
     Seeking only works because every record is its own gzip member (or the file is
     uncompressed); raises ValueError if the record there is not an HTTP response.
+    A ``revisit`` record is resolved (``resolve=True``) to the original payload by following
+    WARC-Refers-To within the file's folder, so an article whose pointer names a revisit
+    still reads back as the bytes it was extracted from.
     """
-    with Path(path).open("rb") as fh:
+    path = Path(path)
+    with path.open("rb") as fh:
         fh.seek(offset)
         record = next(iter(ArchiveIterator(fh)), None)
         if record is None:
             raise ValueError(f"no record at offset {offset} of {path}")
+        if record.rec_type == "revisit" and resolve and record.http_headers is not None:
+            return _resolve_revisit(record, stored_name(path), offset, locator or RecordLocator(path.parent))
         if record.rec_type != "response" or record.http_headers is None:
             raise ValueError(f"record at offset {offset} of {path} is a {record.rec_type!r}, not a response")
         return _to_response(record, stored_name(path), offset)
+
+
+class RevisitUnresolved(LookupError):
+    """The record a revisit refers to is not in the folder (WARCs moved apart, or pruned)."""
+
+
+class RecordLocator:
+    """Finds records by WARC-Record-ID in one folder of WARC files.
+
+    First the folder's digest index (``digests.sqlite``, written during the crawl, one
+    look-up), then, for WARCs without one (copied from elsewhere), a single scan of the
+    folder's files whose result is kept, so resolving many revisits costs one pass.
+    """
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+        self._scanned: dict[str, tuple[Path, int]] | None = None
+        self._index: DigestIndex | None = None
+
+    def find(self, record_id: str) -> tuple[Path, int] | None:
+        """``(path, offset)`` of the record, or None."""
+        index_path = self.folder / INDEX_NAME
+        if self._index is None and index_path.exists():
+            self._index = DigestIndex(index_path, readonly=True)
+        if self._index is not None:
+            original = self._index.by_record_id(record_id)
+            if original is not None:
+                path = self._existing(original.file)
+                if path is not None:
+                    return path, original.offset
+        if self._scanned is None:
+            self._scanned = {}
+            for path in sorted(self.folder.iterdir()):
+                if not path.name.endswith(WARC_NAME_SUFFIXES):
+                    continue
+                try:
+                    for offset, record in iter_records(path):
+                        if record.rec_type == "response":
+                            rid = record.rec_headers.get_header("WARC-Record-ID") or ""
+                            self._scanned.setdefault(rid, (path, offset))
+                except Exception:  # a damaged file must not hide the others' records
+                    continue
+        return self._scanned.get(record_id)
+
+    def _existing(self, name: str) -> Path | None:
+        for candidate in (self.folder / name, self.folder / (name + OPEN_SUFFIX)):
+            if candidate.exists():
+                return candidate
+        return None
+
+
+def _resolve_revisit(record: ArcWarcRecord, file_name: str, offset: int, locator: RecordLocator) -> ArchivedResponse:
+    """A revisit as the response it stands for.
+
+    identical-payload-digest: this capture's own status and headers, the original's payload.
+    server-not-modified: the revalidated response (status, headers, payload) as first
+    captured, since a 304 has neither a payload nor the full headers.
+    """
+    headers = record.rec_headers
+    target = headers.get_header("WARC-Refers-To") or ""
+    profile = headers.get_header("WARC-Profile") or ""
+    found = locator.find(target) if target else None
+    if found is None:
+        raise RevisitUnresolved(
+            f"revisit {headers.get_header('WARC-Record-ID')} at offset {offset} of {file_name} refers to "
+            f"{target or '(nothing)'} ({headers.get_header('WARC-Refers-To-Target-URI')}), not found in "
+            f"{locator.folder}"
+        )
+    original = read_response_at(found[0], found[1], resolve=False)
+    revisit = _to_response(record, file_name, offset)  # its payload is empty: only headers
+    if "server-not-modified" in profile:
+        status, reason, protocol, http_headers = original.status, original.reason, original.protocol, original.headers
+    else:
+        status, reason, protocol, http_headers = revisit.status, revisit.reason, revisit.protocol, revisit.headers
+    body, error = decode_content(original.payload, http_headers)
+    content_type = next((v for k, v in http_headers if k.lower() == "content-type"), None)
+    return ArchivedResponse(
+        url=revisit.url,
+        date=revisit.date,
+        status=status,
+        reason=reason,
+        protocol=protocol,
+        headers=http_headers,
+        payload=original.payload,
+        body=body,
+        content_type=content_type,
+        pointer=revisit.pointer,
+        ip_address=revisit.ip_address,
+        decode_error=error,
+        rendered_by=original.rendered_by,
+        revisit_of=original.pointer,
+        revisit_profile=profile or None,
+    )
 
 
 def read_record_at(path: Path | str, offset: int) -> tuple[ArcWarcRecord, bytes]:

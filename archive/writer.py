@@ -23,6 +23,7 @@ import json
 import logging
 import re
 import socket
+import threading
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urldefrag, urlparse, urlunparse
 
+from archive.dedup import DigestIndex, Original, dedup_eligible
 from crawler import __version__
 
 logger = logging.getLogger(__name__)
@@ -50,6 +52,11 @@ RENDERED_BY_HEADER = "X-Newsarchive-Rendered-By"
 _NO_BODY_STATUSES = frozenset({204, 304})
 
 _HOST_UNSAFE = re.compile(r"[^A-Za-z0-9.\-]")
+_MIME_SPLIT = re.compile(r"[;\s]")
+
+#: WARC/1.1 revisit profiles (WARC 1.1 §6.7.2 and §6.7.3).
+PROFILE_IDENTICAL = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+PROFILE_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 _CRLF = re.compile(r"[\r\n]+")
 
 
@@ -183,6 +190,42 @@ def fix_response_framing(
     return fixed
 
 
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What a CDXJ line needs about one response/revisit, collected as it is written.
+
+    Kept raw (no SURT yet) so that writing costs nothing extra; :mod:`archive.cdxj` formats
+    and sorts the lines when the crawl closes, exactly as ``cdxj-indexer`` would.
+    """
+
+    url: str
+    date: str
+    mime: str | None
+    status: str
+    digest: str
+    length: int
+    offset: int
+    file: str
+    method: str
+    request_content_type: str | None
+    request_body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeResult:
+    """What :meth:`WarcWriter.write_exchange_detailed` wrote.
+
+    ``record_type`` is ``response`` or ``revisit``; ``original`` is where the payload's bytes
+    are stored (the response itself, or the record a revisit refers to).
+    """
+
+    pointer: RecordPointer
+    record_type: str
+    profile: str | None
+    payload_digest: str
+    original: Original | None
+
+
 class WarcWriter:
     """Append-only writer of rolling, gzip-per-record WARC/1.1 files.
 
@@ -190,6 +233,11 @@ class WarcWriter:
     rollover right before close, never leaves a file holding only a warcinfo record.  Rollover
     is checked after each *logical* write (a request/response pair counts as one), so a
     request is never separated from its response.
+
+    With a :class:`~archive.dedup.DigestIndex`, a complete 2xx payload already archived (in
+    this run or an earlier one sharing the index) is written as a ``revisit`` record holding
+    only the HTTP headers.  Every public method takes an internal lock, so the Scrapy
+    extension may hand large writes to a worker thread while small ones stay inline.
     """
 
     def __init__(
@@ -200,12 +248,15 @@ class WarcWriter:
         max_size: int = 1_000_000_000,
         warcinfo: dict[str, str],
         compress: bool = True,
+        dedup: DigestIndex | None = None,
+        collect_index: bool = False,
     ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
         self.max_size = max_size
         self.warcinfo = dict(warcinfo)
         self.compress = compress
+        self.dedup = dedup
         self.hostname = socket.gethostname()
         self._host_tag = _HOST_UNSAFE.sub("_", self.hostname) or "localhost"
         self._serial = 0
@@ -214,9 +265,14 @@ class WarcWriter:
         self._final_name: str | None = None
         self._warcinfo_id: str | None = None
         self._files: list[Path] = []
+        self._lock = threading.RLock()
+        self._collect_index = collect_index
+        #: CDXJ material for every response/revisit written (when ``collect_index``).
+        self.index_entries: list[IndexEntry] = []
         self.records = 0
         self.bytes_written = 0
         self.exchanges = 0
+        self.revisits = 0
 
     # ------------------------------------------------------------------ properties
 
@@ -236,7 +292,14 @@ class WarcWriter:
 
     # ------------------------------------------------------------------ public API
 
-    def write_exchange(
+    def write_exchange(self, **kwargs: Any) -> RecordPointer:
+        """Write a ``response`` (or ``revisit``) record and its ``request``; return its pointer.
+
+        See :meth:`write_exchange_detailed` for the arguments.
+        """
+        return self.write_exchange_detailed(**kwargs).pointer
+
+    def write_exchange_detailed(
         self,
         *,
         url: str,
@@ -253,8 +316,9 @@ class WarcWriter:
         truncated: str | None = None,
         request_protocol: str | None = None,
         rendered_by: str | None = None,
-    ) -> RecordPointer:
-        """Write a ``response`` record and its ``request`` record; return the response's pointer.
+        not_modified_of: Original | None = None,
+    ) -> ExchangeResult:
+        """Write one exchange; dedup decides between a ``response`` and a ``revisit`` record.
 
         ``body`` must be the body as transferred minus any transfer coding (Scrapy's
         ``response.body`` at ``response_downloaded``): content-encoding is kept so the stored
@@ -266,9 +330,9 @@ class WarcWriter:
         HTTP/1.x response (what Twisted sends) and the response's protocol otherwise.
         ``rendered_by`` (e.g. "playwright") marks a body that is a browser-rendered DOM, not
         wire bytes, in ``X-Newsarchive-Rendered-By`` so nobody mistakes it for a capture.
+        ``not_modified_of``: the earlier capture a conditional request revalidated; a 304 to
+        it is written as a server-not-modified revisit referring to that capture.
         """
-        fh = self._ensure_open()
-        assert self._final_name is not None
         protocol = protocol or "HTTP/1.1"
         url = urldefrag(url).url  # fragments are never sent: the target is what was fetched
         when = warc_date(date)
@@ -284,20 +348,7 @@ class WarcWriter:
         status_line = f"{protocol} {status} {reason}"
         stored_headers = fix_response_framing(response_headers, len(body), status=status, method=method)
         response_head = _headers_block(status_line, stored_headers)
-
-        common: list[tuple[str, str]] = [("WARC-Date", when), ("WARC-Target-URI", url)]
-        if self._warcinfo_id:
-            common.append(("WARC-Warcinfo-ID", self._warcinfo_id))
-        response_fields = [("WARC-Type", "response"), ("WARC-Record-ID", response_id), *common]
-        if ip_address:
-            response_fields.append(("WARC-IP-Address", ip_address))
-        if truncated:
-            response_fields.append(("WARC-Truncated", truncated))
-        if rendered_by:
-            response_fields.append((RENDERED_BY_HEADER, rendered_by))
-        response_record = self._encode_record(
-            response_fields, "application/http; msgtype=response", response_head, body, http=True
-        )
+        payload_digest = sha1_b32(body)
 
         # Twisted adds Host (at the end) and Content-Length (first) itself, after Scrapy's
         # middlewares have run: restore them, in wire order, so the request record is the
@@ -311,33 +362,104 @@ class WarcWriter:
             # Twisted always speaks HTTP/1.1, even when the server answers HTTP/1.0.
             request_protocol = "HTTP/1.1" if protocol.startswith("HTTP/1.") else protocol
         request_line = f"{method.upper()} {request_target(url)} {request_protocol}"
-        request_fields = [
-            ("WARC-Type", "request"),
-            ("WARC-Record-ID", request_id),
-            *common,
-            ("WARC-Concurrent-To", response_id),
-        ]
-        if ip_address:
-            request_fields.append(("WARC-IP-Address", ip_address))
-        request_record = self._encode_record(
-            request_fields,
-            "application/http; msgtype=request",
-            _headers_block(request_line, req_headers),
-            request_body,
-            http=True,
-        )
-        # Response first (the pointer's target), then its request, as warcio does.
-        offset = self._append(fh, response_record, request_record)[0]
-        self.exchanges += 1
-        pointer = RecordPointer(file=self._final_name, offset=offset, record_id=response_id, date=when)
-        self._maybe_rollover()
-        return pointer
+        request_head = _headers_block(request_line, req_headers)
 
-    def write_metadata(self, refers_to: RecordPointer, url: str, fields: Mapping[str, Any]) -> RecordPointer:
+        with self._lock:
+            fh = self._ensure_open()
+            assert self._final_name is not None
+            common: list[tuple[str, str]] = [("WARC-Date", when), ("WARC-Target-URI", url)]
+            if self._warcinfo_id:
+                common.append(("WARC-Warcinfo-ID", self._warcinfo_id))
+
+            refers: Original | None = None
+            profile: str | None = None
+            if not_modified_of is not None and status == 304:
+                refers, profile = not_modified_of, PROFILE_NOT_MODIFIED
+            elif self.dedup is not None and body and dedup_eligible(status, truncated) and not rendered_by:
+                refers = self.dedup.original(payload_digest)
+                profile = PROFILE_IDENTICAL if refers is not None else None
+
+            if refers is None:
+                record_type = "response"
+                fields = [("WARC-Type", "response"), ("WARC-Record-ID", response_id), *common]
+            else:
+                record_type = "revisit"
+                fields = [
+                    ("WARC-Type", "revisit"),
+                    ("WARC-Record-ID", response_id),
+                    *common,
+                    ("WARC-Profile", profile or ""),
+                    ("WARC-Refers-To", refers.record_id),
+                    ("WARC-Refers-To-Target-URI", refers.uri),
+                    ("WARC-Refers-To-Date", refers.date),
+                ]
+            if ip_address:
+                fields.append(("WARC-IP-Address", ip_address))
+            if truncated:
+                fields.append(("WARC-Truncated", truncated))
+            if rendered_by:
+                fields.append((RENDERED_BY_HEADER, rendered_by))
+            if record_type == "response":
+                response_record = self._encode_record(
+                    fields, "application/http; msgtype=response", response_head, body, http=True
+                )
+            else:
+                # WARC 1.1 §6.7: a revisit keeps the new response's headers; the payload is
+                # omitted and WARC-Payload-Digest names the payload it stands for (for a 304,
+                # the revalidated one).
+                digest = refers.digest if refers is not None and profile == PROFILE_NOT_MODIFIED else payload_digest
+                response_record = self._encode_record(
+                    fields, "application/http; msgtype=response", response_head, b"",
+                    http=False, payload_digest=digest or None,
+                )
+            request_fields = [
+                ("WARC-Type", "request"),
+                ("WARC-Record-ID", request_id),
+                *common,
+                ("WARC-Concurrent-To", response_id),
+            ]
+            if ip_address:
+                request_fields.append(("WARC-IP-Address", ip_address))
+            request_record = self._encode_record(
+                request_fields, "application/http; msgtype=request", request_head, request_body, http=True
+            )
+            # Response first (the pointer's target), then its request, as warcio does.
+            offset = self._append(fh, response_record, request_record)[0]
+            self.exchanges += 1
+            file_name = self._final_name
+            pointer = RecordPointer(file=file_name, offset=offset, record_id=response_id, date=when)
+            original = refers
+            if record_type == "response":
+                original = Original(url, when, response_id, file_name, offset, payload_digest)
+            else:
+                self.revisits += 1
+            if self.dedup is not None:
+                self._remember(record_type, original, status, truncated, body, rendered_by, stored_headers, url)
+            if self._collect_index:
+                self.index_entries.append(
+                    IndexEntry(
+                        url=url, date=when,
+                        mime="warc/revisit" if record_type == "revisit" else _mime(stored_headers),
+                        status=str(status),
+                        digest=original.digest if profile == PROFILE_NOT_MODIFIED and original else payload_digest,
+                        length=len(response_record), offset=offset, file=file_name,
+                        method=method.upper(),
+                        request_content_type=_first_header(req_headers, "Content-Type"),
+                        request_body=request_body if method.upper() in ("POST", "PUT") else b"",
+                    )
+                )
+            self._maybe_rollover()
+        return ExchangeResult(pointer, record_type, profile, payload_digest, original)
+
+    def write_metadata(
+        self, refers_to: RecordPointer | None, url: str, fields: Mapping[str, Any]
+    ) -> RecordPointer:
         """Write a JSON ``metadata`` record about an archived response (verdicts, encodings...).
 
         JSON rather than ``application/warc-fields`` because the values are nested and typed;
         WARC-Refers-To ties it to the response even if rollover put it in another file.
+        ``refers_to`` is None only for a download that produced no response (timeout, DNS,
+        refused, size cap): the record then stands alone for its URL and carries the error.
         """
         block = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
         return self._write_derived("metadata", refers_to, url, "application/json", block)
@@ -348,15 +470,16 @@ class WarcWriter:
 
     def close(self) -> None:
         """Finish the current file (rename away ``.open``). Safe to call more than once."""
-        if self._fh is None:
-            return
-        fh, open_path, final_name = self._fh, self._open_path, self._final_name
-        self._fh = self._open_path = self._final_name = self._warcinfo_id = None
-        fh.close()
-        assert open_path is not None and final_name is not None
-        final_path = open_path.with_name(final_name)
-        open_path.rename(final_path)
-        self._files.append(final_path)
+        with self._lock:
+            if self._fh is None:
+                return
+            fh, open_path, final_name = self._fh, self._open_path, self._final_name
+            self._fh = self._open_path = self._final_name = self._warcinfo_id = None
+            fh.close()
+            assert open_path is not None and final_name is not None
+            final_path = open_path.with_name(final_name)
+            open_path.rename(final_path)
+            self._files.append(final_path)
         logger.info("Closed WARC file %s", final_path)
 
     def __enter__(self) -> WarcWriter:
@@ -367,25 +490,50 @@ class WarcWriter:
 
     # ------------------------------------------------------------------ internals
 
+    def _remember(
+        self,
+        record_type: str,
+        original: Original | None,
+        status: int,
+        truncated: str | None,
+        body: bytes,
+        rendered_by: str | None,
+        headers: list[tuple[str, str]],
+        url: str,
+    ) -> None:
+        """Update the digest index after a write (never before: the index must not point ahead)."""
+        assert self.dedup is not None
+        if original is None:
+            return
+        eligible = bool(body) and dedup_eligible(status, truncated) and not rendered_by
+        if record_type == "response" and eligible:
+            self.dedup.add_original(original)
+        if 200 <= status < 300 and not truncated and not rendered_by:
+            self.dedup.set_capture(
+                url, original, status, _first_header(headers, "ETag"), _first_header(headers, "Last-Modified")
+            )
+
     def _write_derived(
-        self, warc_type: str, refers_to: RecordPointer, url: str, content_type: str, block: bytes
+        self, warc_type: str, refers_to: RecordPointer | None, url: str, content_type: str, block: bytes
     ) -> RecordPointer:
-        fh = self._ensure_open()
-        assert self._final_name is not None
-        record_id = _new_id()
-        when = warc_date()
-        fields = [
-            ("WARC-Type", warc_type),
-            ("WARC-Record-ID", record_id),
-            ("WARC-Date", when),
-            ("WARC-Target-URI", url),
-            ("WARC-Refers-To", refers_to.record_id),
-        ]
-        if self._warcinfo_id:
-            fields.append(("WARC-Warcinfo-ID", self._warcinfo_id))
-        [offset] = self._append(fh, self._encode_record(fields, content_type, b"", block, http=False))
-        pointer = RecordPointer(file=self._final_name, offset=offset, record_id=record_id, date=when)
-        self._maybe_rollover()
+        with self._lock:
+            fh = self._ensure_open()
+            assert self._final_name is not None
+            record_id = _new_id()
+            when = warc_date()
+            fields = [
+                ("WARC-Type", warc_type),
+                ("WARC-Record-ID", record_id),
+                ("WARC-Date", when),
+                ("WARC-Target-URI", url),
+            ]
+            if refers_to is not None:
+                fields.append(("WARC-Refers-To", refers_to.record_id))
+            if self._warcinfo_id:
+                fields.append(("WARC-Warcinfo-ID", self._warcinfo_id))
+            [offset] = self._append(fh, self._encode_record(fields, content_type, b"", block, http=False))
+            pointer = RecordPointer(file=self._final_name, offset=offset, record_id=record_id, date=when)
+            self._maybe_rollover()
         return pointer
 
     def _ensure_open(self) -> IO[bytes]:
@@ -449,17 +597,21 @@ class WarcWriter:
         payload: bytes,
         *,
         http: bool,
+        payload_digest: str | None = None,
     ) -> bytes:
         """Serialise one record (compressed as its own gzip member when ``compress``).
 
         ``head`` is the HTTP status/request line plus headers (empty for non-HTTP records).
         The payload digest is only meaningful for HTTP records (it is what dedup compares),
-        the block digest covers everything.
+        the block digest covers everything.  ``payload_digest`` is given for revisits, whose
+        payload is not in the block but named by digest.
         """
         fields = list(fields)
         fields.append(("WARC-Block-Digest", sha1_b32(head, payload)))
         if http:
             fields.append(("WARC-Payload-Digest", sha1_b32(payload)))
+        elif payload_digest:
+            fields.append(("WARC-Payload-Digest", payload_digest))
         fields.append(("Content-Type", content_type))
         fields.append(("Content-Length", str(len(head) + len(payload))))
         warc_head = (
@@ -489,13 +641,14 @@ class WarcWriter:
             offsets.append(position)
             position += len(record)
         try:
-            for record in records:
-                view = memoryview(record)
-                while view:  # raw writes may be short
-                    written = fh.write(view)
-                    if not written:
-                        raise OSError(f"could not write to {self._open_path}")
-                    view = view[written:]
+            # One buffer, so a request/response pair normally reaches the file in one write(2)
+            # and a kill between the two records is as unlikely as the kernel allows.
+            view = memoryview(records[0] if len(records) == 1 else b"".join(records))
+            while view:  # raw writes may be short
+                written = fh.write(view)
+                if not written:
+                    raise OSError(f"could not write to {self._open_path}")
+                view = view[written:]
         except BaseException:
             with contextlib.suppress(OSError):
                 fh.truncate(start)
@@ -512,3 +665,16 @@ class WarcWriter:
 
 def _new_id() -> str:
     return f"<urn:uuid:{uuid.uuid4()}>"
+
+
+def _first_header(headers: Iterable[tuple[str, str]], name: str) -> str | None:
+    lname = name.lower()
+    return next((value for key, value in headers if key.lower() == lname), None)
+
+
+def _mime(headers: Iterable[tuple[str, str]]) -> str | None:
+    """The CDXJ ``mime`` field: the Content-Type up to the first ``;`` or space, as cdxj-indexer."""
+    value = _first_header(headers, "Content-Type")
+    if not value:
+        return None
+    return _MIME_SPLIT.split(value, maxsplit=1)[0].strip()

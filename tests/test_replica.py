@@ -574,7 +574,13 @@ def test_quiet_unless_asked(capfd: pytest.CaptureFixture[str], monkeypatch: pyte
         assert capfd.readouterr().err == ""
         monkeypatch.setenv(LOG_ENV, "1")
         fetch(f"{server.base_url}/{menafn.DOMAIN}/")
-        assert f"/{menafn.DOMAIN}/" in capfd.readouterr().err
+        # The server thread may write its log line just after the client has the response.
+        err = ""
+        deadline = time.monotonic() + 5
+        while f"/{menafn.DOMAIN}/" not in err and time.monotonic() < deadline:
+            time.sleep(0.05)
+            err += capfd.readouterr().err
+        assert f"/{menafn.DOMAIN}/" in err
 
 
 def test_module_entry_point_prints_its_address_and_serves() -> None:

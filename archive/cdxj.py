@@ -1,0 +1,101 @@
+"""CDXJ indexes of newsarchive WARCs, in the format pywb and cdxj-indexer use.
+
+One index per crawl (``OUTPUT/indexes/<crawl>.cdxj``), written when the spider closes from
+entries the writer collected while writing, so closing a crawl never re-reads its WARCs.
+Lines are formatted exactly as ``cdxj-indexer --post-append`` formats response and revisit
+records (SURT key, 14-digit timestamp, JSON with url, mime, status, digest, length, offset,
+filename, and method/requestBody for POST and PUT), and sorted the way ``LC_ALL=C sort`` does,
+which is what pywb's binary search expects.  The tests compare them line for line with
+cdxj-indexer's own output.  Request, metadata and conversion records are not indexed: an
+index is for replay, and they would only be candidates that pywb has to skip.
+
+:func:`index_files` is the slow path (cdxj-indexer itself over the files) for WARCs written
+without an index, e.g. a crawl killed before it could close.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import surt
+from cdxj_indexer.main import CDXJIndexer
+from cdxj_indexer.postquery import append_method_query
+from warcio.timeutils import iso_date_to_timestamp
+
+from archive.writer import IndexEntry
+
+INDEX_DIR = "indexes"
+
+
+def cdxj_line(entry: IndexEntry) -> str:
+    """One CDXJ line (without newline) for a response/revisit the writer wrote."""
+    url = entry.url
+    key_url = url
+    extra: dict[str, str] = {}
+    if entry.method in ("POST", "PUT"):
+        # cdxj-indexer's --post-append: the form data joins the key so that different POSTs
+        # to one URL replay separately.
+        body = entry.request_body
+        query, append = append_method_query(
+            entry.method, entry.request_content_type, str(len(body)), io.BytesIO(body), url
+        )
+        key_url = url + append
+        extra = {"requestBody": query, "method": entry.method}
+    fields: dict[str, str] = {"url": url}
+    if entry.mime is not None:
+        fields["mime"] = entry.mime
+    fields["status"] = entry.status
+    fields["digest"] = entry.digest
+    fields["length"] = str(entry.length)
+    fields["offset"] = str(entry.offset)
+    fields["filename"] = entry.file
+    fields.update(extra)
+    return f"{url_key(key_url)} {iso_date_to_timestamp(entry.date)} {json.dumps(fields)}"
+
+
+def url_key(url: str) -> str:
+    """SURT form of a URL, as cdxj-indexer computes it (the raw URL if SURT fails)."""
+    try:
+        return surt.surt(url)
+    except Exception:  # cdxj-indexer does the same for URLs surt cannot parse
+        return url
+
+
+def write_index(path: Path, entries: Iterable[IndexEntry]) -> Path:
+    """Write a sorted CDXJ file atomically (temp file + rename): a reader never sees half."""
+    lines = sorted(cdxj_line(entry) + "\n" for entry in entries)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.writelines(lines)
+    os.replace(tmp, path)
+    return path
+
+
+def index_files(warc_files: Iterable[Path], output: Path) -> Path:
+    """Index WARC files with cdxj-indexer itself (post-append, responses and revisits, sorted)."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    CDXJIndexer(
+        output=str(tmp),
+        inputs=[str(p) for p in warc_files],
+        post_append=True,
+        sort=True,
+        records="response,revisit",
+    ).process_all()
+    os.replace(tmp, output)
+    return output
+
+
+def merge_indexes(paths: Iterable[Path]) -> list[str]:
+    """All lines of several CDXJ files, sorted together (for one collection or a WACZ)."""
+    lines: list[str] = []
+    for path in paths:
+        with path.open(encoding="utf-8") as fh:
+            lines.extend(line if line.endswith("\n") else line + "\n" for line in fh if line.strip())
+    lines.sort()
+    return lines

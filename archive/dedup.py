@@ -1,0 +1,221 @@
+"""The persistent digest index of an output folder: ``warc/digests.sqlite``.
+
+Two questions are asked of it at every capture, so it must answer fast and survive runs:
+
+* *Has this payload been archived already?* (``payloads``: first capture of each
+  WARC-Payload-Digest).  Yes: the new capture becomes a ``revisit`` record
+  (identical-payload-digest profile) instead of a second copy of the bytes.
+* *What did we get for this URL last time?* (``captures``: latest full capture of each
+  URL with its ETag / Last-Modified).  Used for conditional GET on recrawl, and to turn a
+  ``304 Not Modified`` into a server-not-modified revisit that points at the payload.
+
+SQLite rather than a text file because both are keyed look-ups that must stay fast after
+many runs, several spiders of one process share the folder, and a crash mid-write must not
+corrupt it (SQLite's journal).  It is an index, not the record of truth: every row can be
+rebuilt from the WARC files (:func:`rebuild`), so it runs with ``synchronous=NORMAL`` in WAL
+mode (no fsync per capture).  File names are final names (without ``.open``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+INDEX_NAME = "digests.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS payloads (
+    digest TEXT PRIMARY KEY,
+    uri TEXT NOT NULL,
+    date TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    file TEXT NOT NULL,
+    offset INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payloads_record_id ON payloads(record_id);
+CREATE TABLE IF NOT EXISTS captures (
+    uri TEXT PRIMARY KEY,
+    date TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    file TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    etag TEXT,
+    last_modified TEXT
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    """Where a payload was first archived: what a revisit record refers to.
+
+    ``record_id``/``file``/``offset`` always name a full ``response`` record (never a
+    revisit), so resolving any revisit takes a single hop.
+    """
+
+    uri: str
+    date: str
+    record_id: str
+    file: str
+    offset: int
+    digest: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Original:
+        return cls(
+            uri=str(data["uri"]), date=str(data["date"]), record_id=str(data["record_id"]),
+            file=str(data["file"]), offset=int(data["offset"]), digest=str(data["digest"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """The latest full capture of a URL: its validators and where its payload lives."""
+
+    original: Original
+    status: int
+    etag: str | None
+    last_modified: str | None
+
+
+class DigestIndex:
+    """Thread-safe access to one ``digests.sqlite`` (the reactor reads, the writer thread writes)."""
+
+    def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
+        """Open (and create) the index; ``readonly`` for readers, which must not alter an archive."""
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        if readonly:
+            self._db = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
+            )
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: autocommit, each statement is its own short transaction, so
+        # another spider (or process) sharing the file is never locked out for long.
+        self._db = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    # ------------------------------------------------------------------ look-ups
+
+    def original(self, digest: str) -> Original | None:
+        """The first archived capture of this payload digest, if any."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT uri, date, record_id, file, offset, digest FROM payloads WHERE digest = ?", (digest,)
+            ).fetchone()
+        return Original(*row) if row else None
+
+    def by_record_id(self, record_id: str) -> Original | None:
+        """The original response record with this WARC-Record-ID (resolving WARC-Refers-To)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT uri, date, record_id, file, offset, digest FROM payloads WHERE record_id = ?",
+                (record_id,),
+            ).fetchone()
+        return Original(*row) if row else None
+
+    def capture(self, uri: str) -> Capture | None:
+        """The latest full capture of ``uri`` (validators for a conditional GET)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT c.uri, c.date, c.record_id, c.file, c.offset, c.digest, c.status, c.etag, "
+                "c.last_modified FROM captures c WHERE c.uri = ?",
+                (uri,),
+            ).fetchone()
+        if not row:
+            return None
+        return Capture(Original(*row[:6]), status=row[6], etag=row[7], last_modified=row[8])
+
+    # ------------------------------------------------------------------ updates
+
+    def add_original(self, original: Original) -> None:
+        """Remember the first capture of a payload (later ones keep pointing to it)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO payloads (digest, uri, date, record_id, file, offset) VALUES (?,?,?,?,?,?)",
+                (original.digest, original.uri, original.date, original.record_id, original.file, original.offset),
+            )
+
+    def set_capture(self, uri: str, original: Original, status: int, etag: str | None, last_modified: str | None) -> None:
+        """Record ``uri``'s latest full capture; ``original`` is where its payload is stored."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO captures (uri, date, record_id, file, offset, digest, status, etag, "
+                "last_modified) VALUES (?,?,?,?,?,?,?,?,?)",
+                (uri, original.date, original.record_id, original.file, original.offset, original.digest,
+                 status, etag, last_modified),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def rebuild(index_path: Path | str, warc_files: Iterable[Path]) -> int:
+    """Re-create the index from WARC files (after a crash, or for WARCs copied in); returns rows added.
+
+    Files are read in name order, which is capture order for newsarchive's names, so the
+    first capture of a payload stays the original and the last capture of a URL its latest.
+    """
+    from archive.reader import iter_records, stored_name  # local: the reader imports this module
+
+    index_path = Path(index_path)
+    index_path.unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm"):
+        Path(str(index_path) + suffix).unlink(missing_ok=True)
+    index = DigestIndex(index_path)
+    added = 0
+    try:
+        for path in sorted(warc_files, key=lambda p: stored_name(p)):
+            name = stored_name(path)
+            for offset, record in iter_records(path):
+                if record.rec_type not in ("response", "revisit") or record.http_headers is None:
+                    continue
+                headers = record.rec_headers
+                digest = headers.get_header("WARC-Payload-Digest") or ""
+                uri = headers.get_header("WARC-Target-URI") or ""
+                status = int(record.http_headers.get_statuscode() or 0)
+                if record.rec_type == "response":
+                    original = Original(
+                        uri=uri, date=headers.get_header("WARC-Date") or "",
+                        record_id=headers.get_header("WARC-Record-ID") or "", file=name, offset=offset,
+                        digest=digest,
+                    )
+                    truncated = headers.get_header("WARC-Truncated")
+                    if record.payload_length and dedup_eligible(status, truncated):
+                        index.add_original(original)
+                        added += 1
+                else:
+                    found = index.by_record_id(headers.get_header("WARC-Refers-To") or "")
+                    if found is None or status == 304:
+                        continue
+                    original = found
+                if 200 <= status < 300 and not headers.get_header("WARC-Truncated"):
+                    index.set_capture(
+                        uri, original, status, record.http_headers.get_header("ETag"),
+                        record.http_headers.get_header("Last-Modified"),
+                    )
+    finally:
+        index.close()
+    return added
+
+
+def dedup_eligible(status: int, truncated: str | None) -> bool:
+    """Which captures take part in deduplication: complete 2xx payloads.
+
+    Error pages and redirects are small and their sameness says nothing worth saving; a
+    truncated payload must never stand in for a complete one (nor the reverse).
+    """
+    return 200 <= status < 300 and status != 206 and not truncated
