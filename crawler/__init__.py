@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from crawler.offline import use_bundled_public_suffix_list  # noqa: E402
+from crawler.offline import use_bundled_public_suffix_list
 
 use_bundled_public_suffix_list()

@@ -819,7 +819,9 @@ def test_writer_marks_rendered_and_truncated(tmp_path: Path) -> None:
 
 def test_check_finds_corruption_and_broken_links(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with WarcWriter(tmp_path / "good", warcinfo={}, compress=False) as writer:
-        pointer = write_sample(writer, body=b"original body")
+        pointer = write_sample(
+            writer, body=b"original body", response_headers=[("Content-Length", "13")]
+        )
         writer.write_metadata(pointer, "http://example.com/", {"a": 1})
     good = writer.files[0]
     assert check_files([good]).ok
