@@ -26,9 +26,10 @@ from cdxj_indexer.main import CDXJIndexer
 from cdxj_indexer.postquery import append_method_query
 from warcio.timeutils import iso_date_to_timestamp
 
+from archive.dedup import INDEX_DIR
 from archive.writer import IndexEntry
 
-INDEX_DIR = "indexes"
+__all__ = ["INDEX_DIR", "cdxj_line", "index_files", "merge_indexes", "url_key", "write_index"]
 
 
 def cdxj_line(entry: IndexEntry) -> str:

@@ -1,4 +1,4 @@
-"""The persistent digest index of an output folder: ``warc/digests.sqlite``.
+"""The persistent digest index of an output folder: ``indexes/digests.sqlite``.
 
 Two questions are asked of it at every capture, so it must answer fast and survive runs:
 
@@ -26,6 +26,21 @@ from pathlib import Path
 from typing import Any
 
 INDEX_NAME = "digests.sqlite"
+#: Beside ``warc/``, not in it: tools that glob ``warc/*`` must find WARC files only.
+INDEX_DIR = "indexes"
+
+
+def index_path_for(warc_folder: Path | str) -> Path | None:
+    """The digest index that describes a folder of WARCs, if there is one.
+
+    ``OUTPUT/indexes/digests.sqlite`` for a crawl's ``OUTPUT/warc``; an index lying in the
+    folder itself (WARCs and index copied elsewhere together) is accepted too.
+    """
+    folder = Path(warc_folder)
+    for candidate in (folder / INDEX_NAME, folder.parent / INDEX_DIR / INDEX_NAME):
+        if candidate.exists():
+            return candidate
+    return None
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS payloads (

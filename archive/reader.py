@@ -18,7 +18,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
 
-from archive.dedup import INDEX_NAME, DigestIndex
+from archive.dedup import DigestIndex, index_path_for
 from archive.writer import OPEN_SUFFIX, RENDERED_BY_HEADER, RecordPointer
 
 WARC_NAME_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
@@ -157,9 +157,10 @@ class RecordLocator:
 
     def find(self, record_id: str) -> tuple[Path, int] | None:
         """``(path, offset)`` of the record, or None."""
-        index_path = self.folder / INDEX_NAME
-        if self._index is None and index_path.exists():
-            self._index = DigestIndex(index_path, readonly=True)
+        if self._index is None:
+            index_path = index_path_for(self.folder)
+            if index_path is not None:
+                self._index = DigestIndex(index_path, readonly=True)
         if self._index is not None:
             original = self._index.by_record_id(record_id)
             if original is not None:
@@ -179,6 +180,11 @@ class RecordLocator:
                 except Exception:  # a damaged file must not hide the others' records
                     continue
         return self._scanned.get(record_id)
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
 
     def _existing(self, name: str) -> Path | None:
         for candidate in (self.folder / name, self.folder / (name + OPEN_SUFFIX)):

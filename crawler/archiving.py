@@ -22,20 +22,33 @@ as response records marked ``X-Newsarchive-Rendered-By: playwright`` (see :func:
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urldefrag
 
 import scrapy
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Headers, Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
-from archive.writer import RecordPointer, WarcWriter
+from archive.cdxj import write_index
+from archive.dedup import INDEX_DIR, INDEX_NAME, Capture, DigestIndex, Original
+from archive.reader import read_response_at
+from archive.writer import OPEN_SUFFIX, PROFILE_NOT_MODIFIED, ExchangeResult, RecordPointer, WarcWriter
 from crawler import __version__
 from crawler import signals as na_signals
 from crawler.middlewares import compose_user_agent
@@ -45,6 +58,17 @@ logger = logging.getLogger(__name__)
 
 #: data:, file:, s3:, ftp: responses also pass response_downloaded but are not HTTP exchanges.
 ARCHIVED_SCHEMES = frozenset({"http", "https"})
+#: Bodies at least this large are written by the writer thread (WARC_THREAD_THRESHOLD).
+DEFAULT_THREAD_THRESHOLD = 256 * 1024
+#: request.meta keys: the capture a conditional request revalidates; an off-thread write.
+PREVIOUS_META = "warc_previous"
+PENDING_META = "_warc_pending"
+#: Settings recorded in every warcinfo record: they decide what was fetched and how.
+RECORDED_SETTINGS = (
+    "ROBOTSTXT_OBEY", "DOWNLOAD_DELAY", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "AUTOTHROTTLE_ENABLED", "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE", "RETRY_TIMES", "REDIRECT_MAX_TIMES",
+    "COOKIES_ENABLED", "REPLICA", "WARC_DEDUP", "WARC_CONDITIONAL_GET", "WARC_MAX_SIZE",
+)
 
 
 def headers_as_list(headers: Headers) -> list[tuple[str, str]]:
@@ -85,12 +109,51 @@ def rendered_by(response: Response) -> str | None:
     return "playwright" if "playwright" in (response.flags or ()) else None
 
 
+@dataclass(slots=True)
+class _Pending:
+    """A response archived but not yet described by a metadata record."""
+
+    warc: dict[str, Any]
+    url: str
+    status: int
+    role: str
+    render: str
+
+
+def capture_role(request: Request, status: int) -> str:
+    """What a fetch was for, from how it was requested: goes into its metadata record.
+
+    robots.txt is fetched by Scrapy's RobotsTxtMiddleware with ``NO_CALLBACK``; redirects are
+    answered by status; for the rest the callback's name says it (``parse_feed``...).
+    """
+    if request.callback is NO_CALLBACK or urlparse_cached(request).path.endswith("/robots.txt"):
+        return "robots"
+    if 300 <= status < 400 and status != 304:
+        return "redirect"
+    name = getattr(request.callback, "__name__", "") or "parse"
+    for role in ("feed", "sitemap", "listing", "article"):
+        if role in name:
+            return role
+    return "page"
+
+
 class WarcArchiveExtension:
     """Writes a request + response WARC record pair for every downloaded HTTP response.
 
     The instance is also published as ``crawler.newsarchive_warc`` so that spiders and
     pipelines can attach ``metadata``/``conversion`` records to a response they processed
     (``crawler.extensions`` is not a public lookup-by-class API).
+
+    Every response gets exactly one metadata record: the verdict when the page is judged
+    (``page_judged``) or the spider writes one itself, otherwise a capture record (verdict
+    null, with the fetch's role: robots, redirect, feed, sitemap...) written as soon as Scrapy
+    is done with the response (see :meth:`_flush_pending`).  A download that produced no
+    response (``download_failed``) leaves a metadata record with the error.
+
+    Bodies of ``WARC_THREAD_THRESHOLD`` bytes or more are compressed and written by a worker
+    thread, so a 50 MB page does not freeze the reactor for a second; :class:`WarcPointerMiddleware`
+    holds the response back until its record is written and its pointer known.  While such a
+    write is queued, later writes queue behind it (records stay in capture order).
     """
 
     def __init__(
@@ -101,15 +164,31 @@ class WarcArchiveExtension:
         prefix: str,
         max_size: int,
         operator: str,
+        dedup: bool = True,
+        cdxj: bool = True,
+        thread_threshold: int = DEFAULT_THREAD_THRESHOLD,
     ) -> None:
         self.crawler = crawler
+        self.output = output
         self.directory = output / "warc"
         self.prefix = prefix
         self.max_size = max_size
         self.operator = operator
+        self.dedup_enabled = dedup
+        self.cdxj_enabled = cdxj
+        self.thread_threshold = thread_threshold
         self.crawl_id = str(uuid.uuid4())
         self.writer: WarcWriter | None = None
+        self.index: DigestIndex | None = None
+        self.index_path: Path | None = None
         self.closed = False
+        #: Set by WarcPointerMiddleware: only then may exchanges be written off-thread.
+        self.pointer_middleware = False
+        self._executor: ThreadPoolExecutor | None = None
+        self._jobs = 0
+        self._jobs_lock = threading.Lock()
+        self._pending: dict[str, _Pending] = {}
+        self._started = datetime.now(UTC)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiveExtension:
@@ -120,12 +199,18 @@ class WarcArchiveExtension:
             prefix=settings.get("WARC_PREFIX") or "newsarchive",
             max_size=settings.getint("WARC_MAX_SIZE", 1_000_000_000),
             operator=settings.get("NEWSARCHIVE_OPERATOR") or "",
+            dedup=settings.getbool("WARC_DEDUP", True),
+            cdxj=settings.getbool("WARC_CDXJ", True),
+            thread_threshold=settings.getint("WARC_THREAD_THRESHOLD", DEFAULT_THREAD_THRESHOLD),
         )
         # Bound methods, not lambdas: Scrapy keeps only weak references to receivers.
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        crawler.signals.connect(ext.request_scheduled, signal=signals.request_scheduled)
         crawler.signals.connect(ext.page_judged, signal=na_signals.page_judged)
+        crawler.signals.connect(ext.download_failed, signal=na_signals.download_failed)
         crawler.newsarchive_warc = ext  # type: ignore[attr-defined]
         return ext
 
@@ -145,18 +230,43 @@ class WarcArchiveExtension:
             "robots": "classic" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
             "http-header-user-agent": str(user_agent),
             "software": f"newsarchive/{__version__} Scrapy/{scrapy.__version__}",
+            # What shapes the capture, so that a reader of the archive can judge it.
+            "scrapy-settings": json.dumps(
+                {name: settings.get(name) for name in RECORDED_SETTINGS}, sort_keys=True, default=str
+            ),
+            "deduplication": "identical-payload-digest" if self.dedup_enabled else "none",
         }
+        if self.dedup_enabled:
+            self.index_path = self.output / INDEX_DIR / INDEX_NAME
+            self.index = DigestIndex(self.index_path)
         self.writer = WarcWriter(
-            self.directory, prefix=self.prefix, max_size=self.max_size, warcinfo=warcinfo
+            self.directory, prefix=self.prefix, max_size=self.max_size, warcinfo=warcinfo,
+            dedup=self.index, collect_index=self.cdxj_enabled,
         )
         logger.info("Archiving to %s (crawl id %s)", self.directory, self.crawl_id)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
-        """Close (rename) the last file; publish final counters before stats are dumped."""
-        if self.writer is None:
+        """Finish queued writes, describe what is left, close the file, write the CDXJ index."""
+        if self.writer is None or self.closed:
             return
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        for record_id in list(self._pending):
+            self._flush_pending(record_id)
         self.closed = True
         self.writer.close()
+        if self.cdxj_enabled and self.writer.index_entries:
+            stamp = self._started.strftime("%Y%m%d%H%M%S%f")
+            path = self.output / INDEX_DIR / f"{self.prefix}-{stamp}-{spider.name}.cdxj"
+            try:
+                write_index(path, self.writer.index_entries)
+                self.crawler.stats.set_value("newsarchive/warc/cdxj", str(path))
+            except OSError:
+                logger.exception("Could not write the CDXJ index %s", path)
+                self.crawler.stats.inc_value("newsarchive/warc/errors")
+        if self.index is not None:
+            self.index.close()
         self._update_stats()
         self.crawler.stats.set_value("newsarchive/warc/files", len(self.writer.files))
 
@@ -165,35 +275,80 @@ class WarcArchiveExtension:
 
         ``response.meta`` is ``request.meta``, so the spider callback reads the pointer from
         ``response.meta["warc"]``.  A redirect's pointer is overwritten when the redirected
-        request's own response is archived.
+        request's own response is archived.  A large body is handed to the writer thread and
+        the pointer set by :class:`WarcPointerMiddleware` once written.
         """
-        if self.writer is None or urlparse_cached(response).scheme not in ARCHIVED_SCHEMES:
+        if self.writer is None or self.closed or urlparse_cached(response).scheme not in ARCHIVED_SCHEMES:
             return
+        request.meta.pop("warc", None)  # a redirect or retry inherits the previous response's
         ip = getattr(response, "ip_address", None)
+        previous = request.meta.get(PREVIOUS_META)
+        not_modified_of = None
+        if response.status == 304 and previous and previous.get("uri") == urldefrag(response.url).url:
+            not_modified_of = Original.from_dict(previous)
+        kwargs: dict[str, Any] = {
+            "url": response.url,
+            "method": request.method,
+            "request_headers": headers_as_list(request.headers),
+            "request_body": request.body or b"",
+            "protocol": getattr(response, "protocol", None) or "HTTP/1.1",
+            "status": response.status,
+            "reason": "",  # Scrapy drops the reason phrase; the writer uses the standard one
+            "response_headers": headers_as_list(response.headers),
+            "body": response.body,
+            "ip_address": str(ip) if ip is not None else None,
+            "date": datetime.now(UTC),
+            "truncated": truncation_reason(response),
+            "rendered_by": rendered_by(response),
+            "not_modified_of": not_modified_of,
+        }
+        writer = self.writer
+        offthread = self.pointer_middleware and (len(response.body) >= self.thread_threshold or self._jobs)
+        if offthread:
+            request.meta[PENDING_META] = self._submit(writer.write_exchange_detailed, **kwargs)
+            self.crawler.stats.inc_value("newsarchive/warc/offthread_writes")
+            return
         try:
-            pointer = self.writer.write_exchange(
-                url=response.url,
-                method=request.method,
-                request_headers=headers_as_list(request.headers),
-                request_body=request.body or b"",
-                protocol=getattr(response, "protocol", None) or "HTTP/1.1",
-                status=response.status,
-                reason="",  # Scrapy drops the reason phrase; the writer uses the standard one
-                response_headers=headers_as_list(response.headers),
-                body=response.body,
-                ip_address=str(ip) if ip is not None else None,
-                date=datetime.now(UTC),
-                truncated=truncation_reason(response),
-                rendered_by=rendered_by(response),
-            )
+            result = writer.write_exchange_detailed(**kwargs)
         except OSError:
             # Disk full / permissions: log loudly and count, but let the crawl continue so
             # that an operator can see the failure in stats rather than a silent stop.
             logger.exception("Could not archive %s", response.url)
             self.crawler.stats.inc_value("newsarchive/warc/errors")
             return
-        request.meta["warc"] = pointer.as_dict()
+        self.exchange_written(request, response, result)
+
+    def exchange_written(self, request: Request, response: Response, result: ExchangeResult) -> None:
+        """Reactor-thread bookkeeping once an exchange is on disk: pointer, pending metadata."""
+        warc = result.pointer.as_dict()
+        request.meta["warc"] = warc
+        self._pending[result.pointer.record_id] = _Pending(
+            warc=warc, url=response.url, status=response.status,
+            role=capture_role(request, response.status),
+            render=str(request.meta.get("render") or getattr(self.crawler.spider, "render", "http")),
+        )
+        if result.record_type == "revisit":
+            self.crawler.stats.inc_value("newsarchive/warc/revisits")
+            if result.profile == PROFILE_NOT_MODIFIED:
+                self.crawler.stats.inc_value("newsarchive/warc/revisits/not_modified")
         self._update_stats()
+
+    def response_received(self, response: Response, request: Request, spider: Spider) -> None:
+        """robots.txt (``NO_CALLBACK``) never reaches a callback: describe it now."""
+        if request.callback is NO_CALLBACK:
+            self._flush_warc(request.meta.get("warc"))
+
+    def request_scheduled(self, request: Request, spider: Spider) -> None:
+        """A request carrying a pointer was made from a response by a middleware (redirect, retry).
+
+        RedirectMiddleware and RetryMiddleware copy ``meta``; the response they consumed
+        never reaches the spider, so this is the moment to describe it.
+        """
+        self._flush_warc(request.meta.get("warc"))
+
+    def callback_finished(self, response: Response) -> None:
+        """Called by WarcSpiderMiddleware when the spider is done with a response."""
+        self._flush_warc(response.meta.get("warc"))
 
     def page_judged(self, result: PageResult, response: Response, spider: Spider) -> None:
         """Record the verdict and encoding decision next to the response; the text for articles.
@@ -203,6 +358,7 @@ class WarcArchiveExtension:
         warc = response.meta.get("warc")
         if not warc or self.writer is None or self.closed:
             return
+        pending = self._pending.pop(warc["record_id"], None)
         fields = {
             "outlet": result.outlet,
             "verdict": result.verdict,
@@ -210,30 +366,132 @@ class WarcArchiveExtension:
             "encoding": result.encoding,
             "extractor": result.extractor,
             "render": response.meta.get("render", getattr(spider, "render", "http")),
+            "role": pending.role if pending else capture_role(response.request or Request(response.url), response.status),
+            "status": response.status,
         }
-        try:
-            self.write_metadata(warc, response.url, fields)
-            if result.is_article:
-                self.write_conversion(warc, response.url, result.text)
-        except OSError:
-            logger.exception("Could not archive the metadata of %s", response.url)
-            self.crawler.stats.inc_value("newsarchive/warc/errors")
+        pointer = RecordPointer.from_dict(warc)
+        self._write(self._writer_or_none().write_metadata, pointer, response.url, fields)
+        if result.is_article:
+            self._write(self._writer_or_none().write_conversion, pointer, response.url, result.text)
+
+    def download_failed(self, request: Request | None, failure: Failure, spider: Spider) -> None:
+        """A download that produced no response still leaves a trace: a metadata record.
+
+        It has no WARC-Refers-To (there is no response to refer to); its WARC-Target-URI is
+        the URL and its JSON says what went wrong.  Retries happen before this (Scrapy's
+        RetryMiddleware), so one record stands for the final failure.
+        """
+        if request is None or self.writer is None or self.closed:
+            return
+        if urlparse_cached(request).scheme not in ARCHIVED_SCHEMES:
+            return
+        fields = {
+            "outlet": spider.name,
+            "verdict": None,
+            "role": "download-failure",
+            "method": request.method,
+            "retry_times": request.meta.get("retry_times", 0),
+            "error": {"type": failure.type.__name__ if failure.type else "Error",
+                      "message": failure.getErrorMessage()},
+        }
+        self.crawler.stats.inc_value("newsarchive/warc/failures")
+        self._write(self._writer_or_none().write_metadata, None, urldefrag(request.url).url, fields)
 
     # ------------------------------------------------------------------ API for later components
 
     def write_metadata(self, warc: Mapping[str, Any], url: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Attach a JSON metadata record to the response ``warc`` (a ``meta["warc"]`` dict)."""
-        pointer = self._require_writer().write_metadata(RecordPointer.from_dict(warc), url, fields)
-        self._update_stats()
+        """Attach a JSON metadata record to the response ``warc`` (a ``meta["warc"]`` dict).
+
+        It replaces the capture record the extension would otherwise write for that response.
+        """
+        writer = self._require_writer()
+        self._pending.pop(str(warc.get("record_id")), None)
+        pointer = self._call(writer.write_metadata, RecordPointer.from_dict(warc), url, fields)
         return pointer.as_dict()
 
     def write_conversion(self, warc: Mapping[str, Any], url: str, text: str) -> dict[str, Any]:
         """Attach the extracted text as a conversion record to the response ``warc``."""
-        pointer = self._require_writer().write_conversion(RecordPointer.from_dict(warc), url, text)
-        self._update_stats()
+        writer = self._require_writer()
+        pointer = self._call(writer.write_conversion, RecordPointer.from_dict(warc), url, text)
         return pointer.as_dict()
 
+    def previous_capture(self, url: str) -> Capture | None:
+        """The latest full capture of ``url`` in this output folder (for conditional GET)."""
+        if self.index is None or self.closed:
+            return None
+        return self.index.capture(urldefrag(url).url)
+
+    def warc_path(self, name: str) -> Path:
+        """Path of an archived file by its final name (or its ``.open`` twin while written)."""
+        path = self.directory / name
+        return path if path.exists() else path.with_name(name + OPEN_SUFFIX)
+
     # ------------------------------------------------------------------ internals
+
+    def _flush_warc(self, warc: Mapping[str, Any] | None) -> None:
+        if warc:
+            self._flush_pending(str(warc.get("record_id")))
+
+    def _flush_pending(self, record_id: str) -> None:
+        """Write the capture metadata record of a response nobody judged."""
+        pending = self._pending.pop(record_id, None)
+        if pending is None or self.writer is None or self.closed:
+            return
+        spider = self.crawler.spider
+        fields = {
+            "outlet": getattr(spider, "name", None),
+            "verdict": None,
+            "verdict_reasons": [],
+            "role": pending.role,
+            "status": pending.status,
+            "render": pending.render,
+        }
+        self._write(self.writer.write_metadata, RecordPointer.from_dict(pending.warc), pending.url, fields)
+
+    def _writer_or_none(self) -> WarcWriter:
+        assert self.writer is not None
+        return self.writer
+
+    def _submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
+        """Queue a write on the writer thread (created on first use), in order."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
+        with self._jobs_lock:
+            self._jobs += 1
+
+        def job() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._jobs_lock:
+                    self._jobs -= 1
+
+        return self._executor.submit(job)
+
+    def _write(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Fire-and-forget write (metadata, conversion): inline, or queued behind a large write."""
+        if self._jobs:
+            future = self._submit(fn, *args)
+            future.add_done_callback(self._log_failed_job)
+        else:
+            try:
+                fn(*args)
+            except OSError:
+                logger.exception("Could not write a WARC record for %s", args[1] if len(args) > 1 else "?")
+                self.crawler.stats.inc_value("newsarchive/warc/errors")
+                return
+        self._update_stats()
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Write and return the pointer (public API): waits if large writes are queued."""
+        result = self._submit(fn, *args).result() if self._jobs else fn(*args)
+        self._update_stats()
+        return result
+
+    def _log_failed_job(self, future: Future[Any]) -> None:
+        exc = future.exception()
+        if exc is not None:
+            logger.error("WARC write failed on the writer thread: %r", exc)
 
     def _require_writer(self) -> WarcWriter:
         # After spider_closed a write would silently start a new file nobody closes.
@@ -247,3 +505,165 @@ class WarcArchiveExtension:
         stats.set_value("newsarchive/warc/records", self.writer.records)
         stats.set_value("newsarchive/warc/bytes", self.writer.bytes_written)
         stats.set_value("newsarchive/warc/responses", self.writer.exchanges)
+
+
+class WarcPointerMiddleware:
+    """Downloader middleware: holds a response until its off-thread WARC write is done.
+
+    It must be the first to see responses (order above every other downloader middleware,
+    e.g. 950) so that nothing downstream, redirects and retries included, runs before
+    ``request.meta["warc"]`` points at the record.  Small bodies are written inline at
+    ``response_downloaded`` and pass straight through.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        ext = getattr(crawler, "newsarchive_warc", None)
+        if ext is not None:
+            ext.pointer_middleware = True
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcPointerMiddleware:
+        return cls(crawler)
+
+    async def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+        future = request.meta.pop(PENDING_META, None)
+        if future is None:
+            return response
+        ext: WarcArchiveExtension = self.crawler.newsarchive_warc  # type: ignore[attr-defined]
+        try:
+            result = await maybe_deferred_to_future(_deferred_from_future(future))
+        except OSError:
+            logger.exception("Could not archive %s", response.url)
+            self.crawler.stats.inc_value("newsarchive/warc/errors")
+            return response
+        ext.exchange_written(request, response, result)
+        return response
+
+
+def _deferred_from_future(future: Future[Any]) -> Deferred[Any]:
+    """A Deferred fired in the reactor thread when a concurrent.futures.Future completes."""
+    from twisted.internet import reactor
+
+    deferred: Deferred[Any] = Deferred()
+
+    def done(fut: Future[Any]) -> None:
+        exc = fut.exception()
+        if exc is not None:
+            reactor.callFromThread(deferred.errback, Failure(exc))  # type: ignore[attr-defined]
+        else:
+            reactor.callFromThread(deferred.callback, fut.result())  # type: ignore[attr-defined]
+
+    future.add_done_callback(done)
+    return deferred
+
+
+class WarcSpiderMiddleware:
+    """Spider middleware: tells the extension when the spider is done with a response.
+
+    Feeds, sitemaps and other pages whose callback does not judge them then get their
+    capture metadata record at once rather than when the crawl closes.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcSpiderMiddleware:
+        return cls(crawler)
+
+    def _done(self, response: Response) -> None:
+        ext = getattr(self.crawler, "newsarchive_warc", None)
+        if ext is not None:
+            ext.callback_finished(response)
+
+    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
+        try:
+            yield from result
+        finally:
+            self._done(response)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any], spider: Spider
+    ) -> AsyncIterator[Any]:
+        try:
+            async for item in result:
+                yield item
+        finally:
+            self._done(response)
+
+    def process_spider_exception(self, response: Response, exception: Exception, spider: Spider) -> None:
+        self._done(response)
+
+
+class ConditionalGetMiddleware:
+    """Downloader middleware: revalidate what an earlier run captured; replay 304s from the archive.
+
+    process_request adds ``If-None-Match`` / ``If-Modified-Since`` from the URL's latest full
+    capture in this output folder (``indexes/digests.sqlite``).  A ``304 Not Modified`` is
+    archived by the extension as a server-not-modified revisit; here it is replaced by the
+    archived response (status, headers refreshed by the 304's, payload), so the spider
+    extracts the article again and its ``warc`` pointer names the revisit record, which
+    ``archive.reader.read_response_at`` resolves to the payload.
+
+    Order 595: after RedirectMiddleware (600) and before HttpCompressionMiddleware (590) on
+    the way back, so the replayed payload is decompressed like a fresh one.
+    """
+
+    #: Headers of a 304 that must not replace the stored response's (RFC 9111 §3.2).
+    KEEP_STORED = frozenset({b"content-length", b"content-encoding", b"transfer-encoding", b"content-type"})
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.enabled = crawler.settings.getbool("WARC_CONDITIONAL_GET", True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalGetMiddleware:
+        return cls(crawler)
+
+    def _ext(self) -> WarcArchiveExtension | None:
+        return getattr(self.crawler, "newsarchive_warc", None)
+
+    def process_request(self, request: Request, spider: Spider) -> None:
+        request.meta.pop(PREVIOUS_META, None)  # copied from a redirected/retried request
+        ext = self._ext()
+        if (
+            not self.enabled or ext is None or request.method != "GET"
+            or request.meta.get("dont_revalidate")
+            or b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers
+        ):
+            return
+        capture = ext.previous_capture(request.url)
+        if capture is None or not (capture.etag or capture.last_modified):
+            return
+        if capture.etag:
+            request.headers[b"If-None-Match"] = capture.etag
+        if capture.last_modified:
+            request.headers[b"If-Modified-Since"] = capture.last_modified
+        request.meta[PREVIOUS_META] = capture.original.as_dict()
+        self.crawler.stats.inc_value("newsarchive/conditional_get/sent")
+
+    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+        previous = request.meta.get(PREVIOUS_META)
+        ext = self._ext()
+        if response.status != 304 or not previous or ext is None:
+            return response
+        original = Original.from_dict(previous)
+        try:
+            stored = read_response_at(ext.warc_path(original.file), original.offset, resolve=False)
+        except (OSError, ValueError) as exc:
+            logger.warning("304 for %s but its capture %s is unreadable: %s", request.url, original.record_id, exc)
+            return response
+        headers = Headers()
+        for name, value in stored.headers:
+            headers.appendlist(name.encode("latin-1"), value.encode("latin-1"))
+        for name, values in response.headers.items():
+            if name.lower() not in self.KEEP_STORED:
+                headers.setlist(name, values)
+        cls = responsetypes.from_args(headers=headers, url=response.url, body=stored.payload)
+        self.crawler.stats.inc_value("newsarchive/conditional_get/not_modified")
+        return cls(
+            url=response.url, status=stored.status, headers=headers, body=stored.payload,
+            flags=[*response.flags, "revalidated"], request=request,
+            ip_address=response.ip_address, protocol=response.protocol,
+        )

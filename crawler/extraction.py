@@ -20,6 +20,8 @@ from crawler.htmltools import meta_content, normalise_space
 from crawler.parsing import iso_datetime, json_ld_article
 
 logger = logging.getLogger(__name__)
+# trafilatura warns "discarding data" for every listing page it declines; our verdict records that.
+logging.getLogger("trafilatura").setLevel(logging.ERROR)
 
 
 @dataclass

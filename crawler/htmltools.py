@@ -12,6 +12,8 @@ import re
 import lxml.html
 from lxml import etree
 
+from crawler.streaming import reveal_streamed_segments
+
 _DISPLAY_NONE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _SIMPLE_SELECTOR = re.compile(r"^\s*([.#])([A-Za-z0-9_-]+)\s*$")
@@ -85,11 +87,43 @@ def _hidden_by_class(class_attr: str, hidden: set[str], shown: set[str]) -> bool
     return bool(classes & hidden) and not classes & shown
 
 
+def _is_json_ld(el: etree._Element) -> bool:
+    return el.tag == "script" and el.get("type", "").strip().lower() == "application/ld+json"
+
+
+def _keep_in_head(doc: lxml.html.HtmlElement, el: etree._Element) -> None:
+    """Move a JSON-LD script to <head>, leaving its tail text where it was."""
+    head = doc.find("head")
+    if head is None:
+        head = etree.Element("head")
+        doc.insert(0, head)
+    if el.getparent() is head:
+        return
+    tail, el.tail = el.tail, None
+    parent = el.getparent()
+    if parent is not None and tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    head.append(el)
+
+
 def strip_hidden(doc: lxml.html.HtmlElement) -> int:
-    """Remove non-content and hidden elements in place; returns how many hidden elements went."""
+    """Remove non-content and hidden elements in place; returns how many hidden elements went.
+
+    Streamed segments (React/Next.js ``<div hidden id="S:1">`` completed by inline scripts) are
+    first moved where a browser shows them (see :mod:`crawler.streaming`). JSON-LD scripts are
+    data, not content: they are kept, moved into <head>, so that parsers and the JSON-LD fallback
+    can read them after this step while body text never includes them.
+    """
+    reveal_streamed_segments(doc)
     hidden_classes, hidden_ids, shown_classes = _stylesheet_classes(doc)
     doomed = []
     for el in doc.iter(etree.Element):
+        if _is_json_ld(el):
+            continue
         if el.tag in _NON_CONTENT_TAGS:
             doomed.append(el)
             continue
@@ -110,6 +144,8 @@ def strip_hidden(doc: lxml.html.HtmlElement) -> int:
         if el.tag not in _NON_CONTENT_TAGS:
             removed += 1
         el.drop_tree()
+    for el in [e for e in doc.iter("script") if _is_json_ld(e)]:
+        _keep_in_head(doc, el)
     etree.strip_elements(doc, etree.Comment, with_tail=False)
     return removed
 

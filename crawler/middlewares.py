@@ -19,7 +19,6 @@ from crawler import __version__
 from crawler.encoding import decode_body
 
 if TYPE_CHECKING:
-    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
@@ -88,7 +87,7 @@ class RetryAfterMiddleware:
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
         return cls(crawler)
 
-    async def process_response(self, request: Request, response: Response, spider: Spider) -> Request | Response:
+    async def process_response(self, request: Request, response: Response) -> Request | Response:
         if response.status not in self.codes or request.meta.get("dont_retry"):
             return response
         stats = self.crawler.stats
@@ -128,14 +127,14 @@ class EncodingMiddleware:
     def from_crawler(cls, crawler: Crawler) -> EncodingMiddleware:
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         if not isinstance(response, TextResponse) or not response.body:
             return response
         if isinstance(response, XmlResponse) and response.body.lstrip()[:5] == b"<?xml":
             # XML declares its own encoding and parsers honour it; feeds and sitemaps stay as they are.
             return response
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        languages = getattr(spider, "languages", ())
+        languages = getattr(self.crawler.spider, "languages", ())
         _text, decision = decode_body(response.body, content_type, languages=languages)
         request.meta["encoding"] = decision.as_dict()
         if self.crawler.stats and decision.repaired:

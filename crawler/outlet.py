@@ -29,6 +29,7 @@ from crawler import signals as na_signals
 from crawler.items import ArticleItem
 from crawler.page import PageResult, analyse_page
 from crawler.parsing import ArticleParser
+from crawler.since import before, news_publication_dates, parse_since
 from crawler.urls import outlet_url, replica_base, to_replica
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class OutletSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.replica = ""
         self.allowed_domains = [self.domain]
+        # ``-a since=YYYY-MM-DD``: feed and sitemap entries dated earlier are not requested.
+        self.since = parse_since(getattr(self, "since", None))
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
@@ -153,11 +156,15 @@ class OutletSpider(scrapy.Spider):
             logger.warning("Feed %s is not XML; nothing discovered from it", response.url)
             self.crawler.stats.inc_value("newsarchive/discovery_errors/feed")
             return
-        links = root.xpath("//item/link/text() | //*[local-name()='entry']/*[local-name()='link']/@href")
-        for link in links:
-            url = response.urljoin(str(link).strip())
-            if self.owns(url) and self.url_kind(url) == "article":
-                yield self.article_request(url)
+        for item in root.xpath("//item | //*[local-name()='entry']"):
+            dates = [item.findtext(f"{{*}}{tag}") for tag in ("pubDate", "published", "date", "updated")]
+            if before(self.since, *dates):
+                self.crawler.stats.inc_value("newsarchive/since_skipped")
+                continue
+            for link in item.xpath("link/text() | *[local-name()='link']/@href"):
+                url = response.urljoin(str(link).strip())
+                if self.owns(url) and self.url_kind(url) == "article":
+                    yield self.article_request(url)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         """Sitemap indexes are followed; URL sets give article requests."""
@@ -169,8 +176,13 @@ class OutletSpider(scrapy.Spider):
             logger.warning("Sitemap %s is not XML; nothing discovered from it", response.url)
             self.crawler.stats.inc_value("newsarchive/discovery_errors/sitemap")
             return
+        news_dates = news_publication_dates(response.body) if self.since else {}
         for entry in sitemap:
             loc = response.urljoin(entry.get("loc", "").strip())
+            # A sub-sitemap last changed before ``since`` only lists older pages.
+            if before(self.since, news_dates.get(entry.get("loc", "").strip()), entry.get("lastmod")):
+                self.crawler.stats.inc_value("newsarchive/since_skipped")
+                continue
             if sitemap.type == "sitemapindex":
                 yield Request(loc, callback=self.parse_sitemap, errback=self.on_error)
             elif self.owns(loc) and self.url_kind(loc) == "article":

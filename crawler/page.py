@@ -128,8 +128,10 @@ def analyse_page(
     robots = (meta_content(doc, "robots") or "").lower()
     strip_hidden(doc)
 
+    url_kind = outlet.url_kind(source_url) if outlet else None
     fields = _merge(_outlet_fields(doc, source_url, outlet), metadata_fallbacks(doc))
-    if not fields.paragraphs:
+    # A listing the outlet itself names as such has no article body to look for.
+    if not fields.paragraphs and url_kind != "listing":
         fields = _merge(fields, trafilatura_fields(doc, source_url))
 
     cleaned = clean_paragraphs(
@@ -180,7 +182,7 @@ def analyse_page(
         main_text=main_text,
         lead_text=page_text[:600],
         noindex="noindex" in robots,
-        url_kind=outlet.url_kind(source_url) if outlet else None,
+        url_kind=url_kind,
         html_head=text[:20000],
         link_density=link_density(body_el),
         paragraph_count=len(paragraphs),

@@ -64,6 +64,8 @@ def run_scrapy_crawl(spider: str, replica_url: str, output: Path, *extra: str) -
 
 @pytest.fixture(scope="session")
 def menafn_crawl(replica: str, tmp_path_factory: pytest.TempPathFactory) -> CrawlRun:
-    run = run_scrapy_crawl("menafn", replica, tmp_path_factory.mktemp("menafn-crawl"))
+    output = tmp_path_factory.mktemp("menafn-crawl")
+    # A Scrapy feed export alongside newsarchive's own outputs: articles are ordinary items.
+    run = run_scrapy_crawl("menafn", replica, output, "-O", str(output / "feed.csv"))
     assert run.returncode == 0, run.log[-5000:]
     return run

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import subprocess
@@ -140,3 +141,10 @@ def test_extract_reproduces_the_crawl(menafn_crawl: CrawlRun) -> None:
 def test_articles_carry_the_encoding_decision(menafn_crawl: CrawlRun, field: str) -> None:
     for article in menafn_crawl.articles:
         assert field in article["encoding"]
+
+
+def test_feed_export_holds_the_same_articles(menafn_crawl: CrawlRun) -> None:
+    with (menafn_crawl.output / "feed.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["url"] for r in rows) == sorted(a["url"] for a in menafn_crawl.articles)
+    assert {r["title"] for r in rows} == {a["title"] for a in menafn_crawl.articles}

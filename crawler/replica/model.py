@@ -43,6 +43,10 @@ class ReplicaPage:
     body_encoding: str = "utf-8"
     listed: bool = True
     notes: str = ""
+    #: Text the outlet's CMS garbled before writing the page, as (codec it was written in, codec it was read
+    #: back with): ("utf-8", "windows-1252") shows "Türkiye" as "TÃ¼rkiye". The fields above keep the true
+    #: text, which is what newsarchive must recover; :meth:`as_served` gives what the page shows.
+    text_mojibake: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         # A typo in a kind or verdict would silently make a page drop out of every test that filters on it.
@@ -62,6 +66,28 @@ class ReplicaPage:
     def real_url(self) -> str:
         """The URL this page imitates on the live web."""
         return f"https://{self.outlet}{self.path}"
+
+    def as_served(self, value: str) -> str:
+        """A piece of this page's true text (title, paragraph, author) as the served page shows it."""
+        if self.text_mojibake is None:
+            return value
+        written, read = self.text_mojibake
+        return mojibake(value, written, read)
+
+
+def mojibake(value: str, written: str, read: str) -> str:
+    """``value`` stored as ``written`` bytes and read back as the single-byte code page ``read``.
+
+    A byte ``read`` leaves undefined becomes the code point of the same number, as browsers and sloppy
+    decoders do (windows-1252 0x9D gives U+009D): that is how "”" turns into "â€\\x9d" on real pages.
+    """
+    out = []
+    for byte in value.encode(written):
+        try:
+            out.append(bytes((byte,)).decode(read))
+        except UnicodeDecodeError:
+            out.append(chr(byte))
+    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -225,12 +225,34 @@ POSTS: tuple[Post, ...] = (
         ),
         authors=("Aysel Quliyeva",),
     ),
+    Post(
+        "az",
+        "emirli-kendinde-yeni-mekteb-binasi-acildi",
+        "Əmirli kəndində yeni məktəb binası açıldı",
+        "Təhsil",
+        "2025-06-10T12:40:00+04:00",
+        148,
+        (
+            "Əmirli kəndində 480 şagird yerlik yeni məktəb binası istifadəyə verilib.",
+            "Ərazidə əvvəllər fəaliyyət göstərən köhnə bina qəzalı vəziyyətdə olduğu üçün sökülmüşdü.",
+            "Yeni binada kimya və fizika laboratoriyaları, kitabxana, idman zalı və yeməkxana yaradılıb.",
+            "Təhsil şöbəsinin müdiri Əli Hüseynov bildirib ki, məktəbdə iki növbəli təhsilə son qoyulacaq.",
+            "Valideynlər uşaqların artıq qonşu kəndə getmək məcburiyyətində qalmayacağını məmnunluqla qeyd ediblər.",
+            "Rayonda bu il daha üç məktəbin əsaslı təmirinin başa çatdırılması nəzərdə tutulur.",
+        ),
+        authors=("Günay Həsənova",),
+        header_label="ISO-8859-1",
+        meta_label="ISO-8859-1",
+        notes="UTF-8 bytes labelled ISO-8859-1 in header and <meta> (an old template): decoding by the label "
+        "gives Æ\\x8f and É\\x99 for Ə and ə, which no single-byte code page has.",
+    ),
 )
 
 SOFT404_RU = "/post/vystavka-sovremennogo-iskusstva-perenesena"
 SOFT404_AZ = "/az/post/kohne-xeber-silinib"
 HARD_404 = "/en/post/this-story-does-not-exist"
 MISLABELLED = POSTS[2].path
+AZ_LATIN1 = POSTS[5].path
 DEAD_LINKS = {
     SOFT404_RU: ("Выставка современного искусства перенесена", "2025-05-30T12:00:00+04:00"),
     SOFT404_AZ: ("Köhnə xəbər", "2025-05-28T09:00:00+04:00"),

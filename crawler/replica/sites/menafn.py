@@ -23,7 +23,7 @@ gzip) are listed in ``SPECIAL_PAGES`` below with the reason each exists.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC
 from functools import partial
 from typing import Any
@@ -98,6 +98,9 @@ class Story:
     links: tuple[tuple[str, str], ...] = ()  # (phrase, href): inline links inside the body text
     listed: bool = True
     notes: str = ""
+    charset_label: str = "utf-8"  # the Content-Type charset; any other label also drops <meta charset>
+    body_encoding: str = "utf-8"  # the bytes really served
+    text_mojibake: tuple[str, str] | None = None  # garbled by the CMS: see ReplicaPage.text_mojibake
 
     @property
     def path(self) -> str:
@@ -317,6 +320,7 @@ STORIES: tuple[Story, ...] = (
         related=("1109512318",),
         notes="UTF-8 bytes served as 'charset=windows-1252' and no <meta charset>: decoding by the label "
         "gives mojibake (CafÃ©, â€œ).",
+        charset_label="windows-1252",
     ),
     Story(
         "1109512458",
@@ -477,6 +481,35 @@ STORIES: tuple[Story, ...] = (
         mobile="all",
         related=("1109512301", "1109512525"),
     ),
+    Story(
+        "1109512561",
+        "Trkiye-and-Gulf-States-Sign-12-Billion-Logistics-Corridor-Deal",
+        "Türkiye and Gulf States Sign €1.2 Billion Logistics Corridor Deal",
+        "Business",
+        "2025-04-17T07:45:00+00:00",
+        (
+            "(MENAFN) Türkiye and three Gulf states have signed an agreement to build a logistics corridor "
+            "linking the port of Mersin with rail terminals in İskenderun and Gaziantep, officials said on "
+            "Thursday.",
+            "The €1.2 billion project, financed by a consortium of regional banks, is meant to cut transit "
+            "times for containers travelling between the Gulf and Europe by up to four days.",
+            "“This corridor turns Türkiye’s southern coast into a gateway for Gulf trade,” the transport "
+            "minister said at the signing ceremony in İstanbul.",
+            "Under the deal, customs checks will move to a single inspection point – a change that exporters "
+            "have requested for years – and freight trains will run on a fixed daily timetable.",
+            "Logistics companies welcomed the plan but warned that the rail link to Gaziantep needs a second "
+            "track before volumes can double…",
+            "Construction of the first terminal is due to begin in September, with the corridor expected to "
+            "open in stages from 2027.",
+        ),
+        structured_date="json-ld",
+        hide="attribute",
+        mobile="skip-lead",
+        related=("1109512342", "1109512458"),
+        notes="A provider's release double-encoded by the CMS: UTF-8 text read back as windows-1252 and "
+        "stored again as UTF-8, so the page (correctly labelled UTF-8) shows TÃ¼rkiye, â€œ…â€\\x9d, â‚¬.",
+        text_mojibake=("utf-8", "windows-1252"),
+    ),
     # Arabic stories: same template, right to left, Arabic chrome around the body.
     Story(
         "1109600101",
@@ -552,6 +585,33 @@ STORIES: tuple[Story, ...] = (
         provider="000045017167",
         related=("1109600124",),
     ),
+    Story(
+        "1109600177",
+        "Gold-Prices-Hit-New-Record-High",
+        "ارتفاع أسعار الذهب إلى مستوى قياسي جديد",
+        "اقتصاد",
+        "2025-05-07T09:10:00+00:00",
+        (
+            "(MENAFN) ارتفعت أسعار الذهب في تعاملات يوم الأربعاء إلى مستوى قياسي جديد، مدعومة بتراجع الدولار "
+            "وزيادة الطلب على الملاذات الآمنة.",
+            "وقال متعاملون في أسواق الخليج إن الإقبال على شراء السبائك والمشغولات الذهبية ازداد خلال الأسبوع "
+            "الماضي رغم ارتفاع الأسعار.",
+            "ويرى محللون أن البنوك المركزية تواصل شراء الذهب لتنويع احتياطياتها، وهو ما يدعم الأسعار على "
+            "المدى المتوسط.",
+            "في المقابل، حذّر خبراء من أن أي ارتفاع مفاجئ في أسعار الفائدة قد يدفع المستثمرين إلى جني الأرباح؟",
+            "وسجلت أسعار الفضة والبلاتين أيضاً مكاسب ملحوظة، في حين استقرت أسعار النحاس.",
+            "ومن المنتظر أن تصدر بيانات الوظائف الأمريكية يوم الجمعة، وهي بيانات يتابعها المستثمرون عن كثب.",
+        ),
+        hide="attribute",
+        mobile="all",
+        language="ar",
+        provider="000045017167",
+        related=("1109600101",),
+        notes="A legacy Arabic story in windows-1256 bytes, served as 'charset=iso-8859-1' (the IIS default) "
+        "without <meta charset>: decoding by the label gives ÇÑÊÝÇÚ for ارتفاع.",
+        charset_label="iso-8859-1",
+        body_encoding="windows-1256",
+    ),
 )
 
 BY_ID = {story.story_id: story for story in STORIES}
@@ -573,6 +633,8 @@ MOVED_TO = BY_ID["1109512476"].path
 RATE_LIMITED = BY_ID["1109512490"].path
 MISLABELLED = BY_ID["1109512433"].path
 GZIPPED = BY_ID["1109512458"].path
+TEXT_MOJIBAKE = BY_ID["1109512561"].path
+ARABIC_LEGACY = BY_ID["1109600177"].path
 ABOUT_404 = BY_ID["1109512404"].path
 
 # Dead or moved links still carried by feeds and sitemaps: path -> (title, date) as the feed shows them.
@@ -926,7 +988,7 @@ def _normalise(path: str, query: str) -> str | None:
 
 def _add_stories(site: SiteBuilder) -> None:
     for story in STORIES:
-        mislabelled = story.path == MISLABELLED
+        mislabelled = story.charset_label != "utf-8"
         page = _page(
             story.path,
             "article",
@@ -938,11 +1000,19 @@ def _add_stories(site: SiteBuilder) -> None:
             published=story.published,
             section=story.section,
             language=story.language,
-            served_charset_label="windows-1252" if mislabelled else "utf-8",
+            served_charset_label=story.charset_label,
+            body_encoding=story.body_encoding,
             listed=story.listed,
             notes=story.notes,
+            text_mojibake=story.text_mojibake,
         )
-        markup = _article_html(story, meta_charset=not mislabelled)
+        shown = replace(
+            story,
+            title=page.as_served(story.title),
+            paragraphs=tuple(page.as_served(p) for p in story.paragraphs),
+            authors=tuple(page.as_served(a) for a in story.authors),
+        )
+        markup = _article_html(shown, meta_charset=not mislabelled)
         site.page(page, _rate_limited(page, markup) if story.path == RATE_LIMITED else _html(page, markup))
 
 
