@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test setup system-deps lint bench clean
+.PHONY: demo test setup system-deps lint bench bench-warc bench-extract-speed bench-language bench-render bench-verdicts clean
 
 demo: setup system-deps
 	$(BIN)/newsarchive demo
@@ -20,6 +20,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m archive.replayenv  # pywb in its own venv (.venv/replay): see archive/replayenv.py
 	touch $(STAMP)
 
 # Debian's Chromium (Playwright's bundled browsers cannot be downloaded here).
@@ -33,9 +34,38 @@ system-deps:
 	    exit 1; \
 	  fi; \
 	fi
+	@# wget: tests/test_audit.py audits a WARC written by `wget --warc-file` (the demo does not need it).
+	@if ! command -v wget >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wget; \
+	  else \
+	    echo "the tests need Debian's wget: run 'sudo apt-get install wget'"; \
+	  fi; \
+	fi
 
 lint: setup
 	$(BIN)/ruff check crawler spiders archive tests
 
 clean:
 	rm -rf $(VENV) output .pytest_cache
+
+# WARC writing overhead: a generated 5,000-page site crawled with plain Scrapy, then with WARC writing.
+bench-warc: setup
+	$(BIN)/python bench/warc_overhead.py
+
+# Extraction speed: ms per article, ours (crawler.page.analyse_page) vs plain trafilatura.extract.
+bench-extract-speed: setup
+	$(BIN)/python bench/extract_speed.py
+
+# Language detection accuracy (Turkish vs Azerbaijani) on the replica and ../shared/data/fundus-tr.
+bench-language: setup
+	$(BIN)/python bench/language_detection.py
+
+# Page verdicts: precision and recall of soft404+error+blocked against article, per language, on
+# tests/verdict_eval (and the real article pages of ../shared/data when present); fails below target.
+bench-verdicts: setup
+	$(BIN)/newsarchive eval-verdicts --check --real
+
+# Rendering: pages/s and peak memory (Scrapy + Playwright driver + Chromium) for 200 generated JS pages.
+bench-render: setup system-deps
+	$(BIN)/python bench/render_speed.py

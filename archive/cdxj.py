@@ -22,8 +22,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import surt
-from cdxj_indexer.main import CDXJIndexer
-from cdxj_indexer.postquery import append_method_query
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.dedup import INDEX_DIR
@@ -40,6 +38,8 @@ def cdxj_line(entry: IndexEntry) -> str:
     if entry.method in ("POST", "PUT"):
         # cdxj-indexer's --post-append: the form data joins the key so that different POSTs
         # to one URL replay separately.
+        from cdxj_indexer.postquery import append_method_query  # pulls pyamf: only for POSTs
+
         body = entry.request_body
         query, append = append_method_query(
             entry.method, entry.request_content_type, str(len(body)), io.BytesIO(body), url
@@ -79,6 +79,8 @@ def write_index(path: Path, entries: Iterable[IndexEntry]) -> Path:
 
 def index_files(warc_files: Iterable[Path], output: Path) -> Path:
     """Index WARC files with cdxj-indexer itself (post-append, responses and revisits, sorted)."""
+    from cdxj_indexer.main import CDXJIndexer  # imported here: crawls never need it
+
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     CDXJIndexer(

@@ -12,20 +12,32 @@ Two questions are asked of it at every capture, so it must answer fast and survi
 SQLite rather than a text file because both are keyed look-ups that must stay fast after
 many runs, several spiders of one process share the folder, and a crash mid-write must not
 corrupt it (SQLite's journal).  It is an index, not the record of truth: every row can be
-rebuilt from the WARC files (:func:`rebuild`), so it runs with ``synchronous=NORMAL`` in WAL
-mode (no fsync per capture).  File names are final names (without ``.open``).
+rebuilt from the WARC files (:func:`rebuild`).  So rows are kept in memory and written in
+batches (every :data:`FLUSH_ROWS` rows or :data:`FLUSH_SECONDS`, and on close), each batch
+one short transaction in WAL mode with ``synchronous=NORMAL``: a transaction per capture
+cost more than compressing the page.  Look-ups see the unwritten rows too.  A crash loses
+at most the last batch; those payloads are simply written in full again next time, and
+``newsarchive archive index`` rebuilds the index exactly.  No write lock is held between
+batches.  A row is only added after its record is on disk, so the index never points ahead
+of the WARCs.  File names are final names (without ``.open``).
+
+Spiders of one process share one connection (:meth:`DigestIndex.shared`): separate
+connections to one file would make them wait on each other's locks.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 INDEX_NAME = "digests.sqlite"
+FLUSH_ROWS = 2000
+FLUSH_SECONDS = 5.0
 #: Beside ``warc/``, not in it: tools that glob ``warc/*`` must find WARC files only.
 INDEX_DIR = "indexes"
 
@@ -105,10 +117,43 @@ class Capture:
 class DigestIndex:
     """Thread-safe access to one ``digests.sqlite`` (the reactor reads, the writer thread writes)."""
 
+    _shared: ClassVar[dict[Path, tuple[DigestIndex, int]]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    @classmethod
+    def shared(cls, path: Path | str) -> DigestIndex:
+        """The process-wide instance for ``path``; give it back with :meth:`release`."""
+        key = Path(path).resolve()
+        with cls._shared_lock:
+            index, users = cls._shared.get(key, (None, 0))
+            if index is None:
+                index = cls(key)
+            cls._shared[key] = (index, users + 1)
+            return index
+
+    def release(self) -> None:
+        """Drop one user of a shared instance; the last one closes it."""
+        key = self.path.resolve()
+        with self._shared_lock:
+            index, users = self._shared.get(key, (None, 0))
+            if index is not self:
+                self.close()
+                return
+            if users > 1:
+                self._shared[key] = (self, users - 1)
+                return
+            del self._shared[key]
+        self.close()
+
     def __init__(self, path: Path | str, *, readonly: bool = False) -> None:
         """Open (and create) the index; ``readonly`` for readers, which must not alter an archive."""
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._reader = None
+        self._readonly = readonly
+        self._new_payloads = {}
+        self._new_by_id = {}
+        self._new_captures = {}
         if readonly:
             self._db = sqlite3.connect(
                 f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30, check_same_thread=False
@@ -121,12 +166,26 @@ class DigestIndex:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._new_payloads: dict[str, Original] = {}
+        self._new_by_id: dict[str, Original] = {}
+        self._new_captures: dict[str, tuple[Any, ...]] = {}
+        self._last_flush = time.monotonic()
+        # Conditional-GET look-ups come from the reactor thread for every request; a second
+        # connection lets them read committed rows (earlier runs) without waiting for the
+        # writer thread's transaction.
+        self._reader: sqlite3.Connection | None = sqlite3.connect(
+            self.path, timeout=30, isolation_level=None, check_same_thread=False
+        )
+        self._reader_lock = threading.Lock()
 
     # ------------------------------------------------------------------ look-ups
 
     def original(self, digest: str) -> Original | None:
         """The first archived capture of this payload digest, if any."""
         with self._lock:
+            found = self._new_payloads.get(digest)
+            if found is not None:
+                return found
             row = self._db.execute(
                 "SELECT uri, date, record_id, file, offset, digest FROM payloads WHERE digest = ?", (digest,)
             ).fetchone()
@@ -135,16 +194,39 @@ class DigestIndex:
     def by_record_id(self, record_id: str) -> Original | None:
         """The original response record with this WARC-Record-ID (resolving WARC-Refers-To)."""
         with self._lock:
+            found = self._new_by_id.get(record_id)
+            if found is not None:
+                return found
             row = self._db.execute(
                 "SELECT uri, date, record_id, file, offset, digest FROM payloads WHERE record_id = ?",
                 (record_id,),
             ).fetchone()
         return Original(*row) if row else None
 
+    def has_validators_under(self, prefix: str) -> bool:
+        """Is there any capture with an ETag or Last-Modified whose URI starts with ``prefix``?
+
+        One range query per host lets a crawl skip the per-request look-up entirely where
+        there is nothing to revalidate (a first crawl, a site without validators).
+        """
+        db, lock = (self._reader, self._reader_lock) if self._reader is not None else (self._db, self._lock)
+        with lock:
+            row = db.execute(
+                "SELECT 1 FROM captures WHERE uri >= ? AND uri < ? AND (etag IS NOT NULL OR last_modified IS NOT NULL) "
+                "LIMIT 1",
+                (prefix, prefix + "\U0010ffff"),
+            ).fetchone()
+        return row is not None
+
     def capture(self, uri: str) -> Capture | None:
-        """The latest full capture of ``uri`` (validators for a conditional GET)."""
-        with self._lock:
-            row = self._db.execute(
+        """The latest full capture of ``uri`` (validators for a conditional GET).
+
+        Reads committed rows only (earlier runs, and this one up to a second ago): enough to
+        revalidate, and never blocked by the writer thread.
+        """
+        db, lock = (self._reader, self._reader_lock) if self._reader is not None else (self._db, self._lock)
+        with lock:
+            row = db.execute(
                 "SELECT c.uri, c.date, c.record_id, c.file, c.offset, c.digest, c.status, c.etag, "
                 "c.last_modified FROM captures c WHERE c.uri = ?",
                 (uri,),
@@ -157,25 +239,65 @@ class DigestIndex:
 
     def add_original(self, original: Original) -> None:
         """Remember the first capture of a payload (later ones keep pointing to it)."""
-        with self._lock:
-            self._db.execute(
-                "INSERT OR IGNORE INTO payloads (digest, uri, date, record_id, file, offset) VALUES (?,?,?,?,?,?)",
-                (original.digest, original.uri, original.date, original.record_id, original.file, original.offset),
-            )
+        self.record(original=original)
 
     def set_capture(self, uri: str, original: Original, status: int, etag: str | None, last_modified: str | None) -> None:
         """Record ``uri``'s latest full capture; ``original`` is where its payload is stored."""
+        self.record(capture=(uri, original, status, etag, last_modified))
+
+    def record(
+        self,
+        *,
+        original: Original | None = None,
+        capture: tuple[str, Original, int, str | None, str | None] | None = None,
+    ) -> None:
+        """What one capture adds: a new payload, the URL's latest capture (written in batches)."""
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO captures (uri, date, record_id, file, offset, digest, status, etag, "
-                "last_modified) VALUES (?,?,?,?,?,?,?,?,?)",
-                (uri, original.date, original.record_id, original.file, original.offset, original.digest,
-                 status, etag, last_modified),
-            )
+            if original is not None and original.digest not in self._new_payloads:
+                self._new_payloads[original.digest] = original
+                self._new_by_id[original.record_id] = original
+            if capture is not None:
+                uri, where, status, etag, last_modified = capture
+                self._new_captures[uri] = (uri, where.date, where.record_id, where.file, where.offset, where.digest,
+                                           status, etag, last_modified)
+            if (
+                len(self._new_payloads) + len(self._new_captures) >= FLUSH_ROWS
+                or time.monotonic() - self._last_flush >= FLUSH_SECONDS
+            ):
+                self._flush()
+
+    def flush(self) -> None:
+        """Write the rows kept in memory (other connections and processes see them from then on)."""
+        with self._lock:
+            self._flush()
 
     def close(self) -> None:
         with self._lock:
+            if not self._readonly:
+                self._flush()
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
             self._db.close()
+
+    def _flush(self) -> None:
+        self._last_flush = time.monotonic()
+        if not (self._new_payloads or self._new_captures):
+            return
+        with self._db:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR IGNORE INTO payloads (digest, uri, date, record_id, file, offset) VALUES (?,?,?,?,?,?)",
+                [(o.digest, o.uri, o.date, o.record_id, o.file, o.offset) for o in self._new_payloads.values()],
+            )
+            self._db.executemany(
+                "INSERT OR REPLACE INTO captures (uri, date, record_id, file, offset, digest, status, etag, "
+                "last_modified) VALUES (?,?,?,?,?,?,?,?,?)",
+                list(self._new_captures.values()),
+            )
+        self._new_payloads.clear()
+        self._new_by_id.clear()
+        self._new_captures.clear()
 
 
 def rebuild(index_path: Path | str, warc_files: Iterable[Path]) -> int:

@@ -9,6 +9,7 @@ browser would parse (``body``), so both are exposed explicitly.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from archive.dedup import DigestIndex, index_path_for
 from archive.writer import OPEN_SUFFIX, RENDERED_BY_HEADER, RecordPointer
 
 WARC_NAME_SUFFIXES = (".warc", ".warc.gz", ".warc.open", ".warc.gz.open")
+
+logger = logging.getLogger(__name__)
 
 try:  # optional, as in Scrapy: "br" is only decodable when a brotli binding is installed
     import brotli
@@ -94,13 +97,18 @@ def iter_records(path: Path | str) -> Iterator[tuple[int, ArcWarcRecord]]:
 
 
 def iter_responses(
-    path: Path | str, *, revisits: bool = False, locator: RecordLocator | None = None
+    path: Path | str,
+    *,
+    revisits: bool = False,
+    locator: RecordLocator | None = None,
+    skip_unresolved: bool = False,
 ) -> Iterator[ArchivedResponse]:
     """Yield every ``response`` record of a WARC file as an :class:`ArchivedResponse`.
 
     With ``revisits=True`` ``revisit`` records are yielded too, resolved to the payload they
     stand for (looked up in the file's folder, see :class:`RecordLocator`); a revisit whose
-    original cannot be found raises :class:`RevisitUnresolved`.
+    original cannot be found raises :class:`RevisitUnresolved`, or with ``skip_unresolved``
+    is logged and skipped (one WARC copied without its originals must not stop a re-extraction).
     """
     path = Path(path)
     name = stored_name(path)
@@ -111,7 +119,14 @@ def iter_responses(
             yield _to_response(record, name, offset)
         elif revisits and record.rec_type == "revisit":
             locator = locator or RecordLocator(path.parent)
-            yield _resolve_revisit(record, name, offset, locator)
+            try:
+                resolved = _resolve_revisit(record, name, offset, locator)
+            except RevisitUnresolved as exc:
+                if not skip_unresolved:
+                    raise
+                logger.warning("Skipping revisit: %s", exc)
+                continue
+            yield resolved
 
 
 def read_response_at(

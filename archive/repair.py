@@ -26,7 +26,10 @@ _READ_SIZE = 1 << 20
 
 @dataclass(frozen=True)
 class RepairResult:
-    """``path`` is the repaired file (final name); ``removed`` the bytes cut from the end."""
+    """``path`` is the repaired file (final name); ``removed`` the bytes cut from the end.
+
+    ``records == 0``: the file held no complete record (not even its warcinfo) and was deleted.
+    """
 
     path: Path
     records: int
@@ -57,6 +60,11 @@ def repair(path: Path | str, *, rename: bool = True) -> RepairResult:
     if records and records[-1].warc_type in (b"response", b"revisit"):
         records.pop()
     if not records:
+        if path.name.endswith(OPEN_SUFFIX) and (size == 0 or _starts_like_warc(path)):
+            # Killed between creating the file and finishing its warcinfo record: nothing
+            # in it was ever a record, so there is nothing to close.
+            path.unlink()
+            return RepairResult(path=path, records=0, kept=0, removed=size)
         raise RepairError(f"{path}: no complete WARC record; nothing to keep")
     if records[0].warc_type != b"warcinfo":
         raise RepairError(f"{path}: does not start with a warcinfo record; not a newsarchive WARC")
@@ -73,6 +81,13 @@ def repair(path: Path | str, *, rename: bool = True) -> RepairResult:
             raise RepairError(f"{final} already exists; not overwriting it")
         path.rename(final)
     return RepairResult(path=final, records=len(records), kept=kept, removed=size - kept)
+
+
+def _starts_like_warc(path: Path) -> bool:
+    """Does the file begin like one of ours (a gzip member, or WARC/ for uncompressed)?"""
+    with path.open("rb") as fh:
+        head = fh.read(5)
+    return head.startswith((b"\x1f\x8b", b"WARC/"))
 
 
 def _complete_records(path: Path) -> Iterator[_Record]:

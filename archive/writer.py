@@ -27,7 +27,7 @@ import threading
 import uuid
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -74,8 +74,11 @@ class RecordPointer:
     date: str
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain dict for ``request.meta`` / item fields (must survive JSON and pickling)."""
-        return asdict(self)
+        """Plain dict for ``request.meta`` / item fields (must survive JSON and pickling).
+
+        Spelled out rather than ``dataclasses.asdict`` (a recursive deep copy): it runs per page.
+        """
+        return {"file": self.file, "offset": self.offset, "record_id": self.record_id, "date": self.date}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RecordPointer:
@@ -104,7 +107,30 @@ def sha1_b32(*chunks: bytes) -> str:
     digest = hashlib.sha1()
     for chunk in chunks:
         digest.update(chunk)
-    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+    return "sha1:" + _b32(digest.digest())
+
+
+_B32_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+#: Two base32 digits per 10 bits: 16 look-ups per SHA-1 instead of 32.
+_B32_PAIRS = [a + b for a in _B32_ALPHABET for b in _B32_ALPHABET]
+
+
+def _b32(digest: bytes) -> str:
+    """RFC 4648 base32 of a 20-byte SHA-1 (160 bits: exactly 32 digits, no padding).
+
+    ``base64.b32encode`` is pure Python and costs more than hashing a page; this is the same
+    encoding in one integer pass (checked against it in the tests).
+    """
+    if len(digest) != 20:
+        return base64.b32encode(digest).decode("ascii")
+    number = int.from_bytes(digest, "big")
+    pairs = _B32_PAIRS
+    return "".join([pairs[(number >> shift) & 1023] for shift in range(150, -1, -10)])
+
+
+def _clean(value: str) -> str:
+    """CR/LF would break the framing; most values have none, so skip the regex for them."""
+    return _CRLF.sub(" ", value) if ("\r" in value or "\n" in value) else value
 
 
 def _header_bytes(value: str) -> bytes:
@@ -115,7 +141,7 @@ def _header_bytes(value: str) -> bytes:
     come from Python code, not from the wire; UTF-8 is the least surprising encoding for it.
     CR/LF are replaced because they would break the message framing.
     """
-    value = _CRLF.sub(" ", value)
+    value = _clean(value)
     try:
         return value.encode("latin-1")
     except UnicodeEncodeError:
@@ -248,10 +274,12 @@ class WarcWriter:
         max_size: int = 1_000_000_000,
         warcinfo: dict[str, str],
         compress: bool = True,
+        compress_level: int = 6,
         dedup: DigestIndex | None = None,
         collect_index: bool = False,
     ) -> None:
         self.directory = Path(directory)
+        self.compress_level = compress_level
         self.prefix = prefix
         self.max_size = max_size
         self.warcinfo = dict(warcinfo)
@@ -468,6 +496,20 @@ class WarcWriter:
         """Write the extracted plain text as a ``conversion`` record of the response."""
         return self._write_derived("conversion", refers_to, url, "text/plain; charset=utf-8", text.encode())
 
+    def write_resource(
+        self, url: str, content_type: str, block: bytes, *, concurrent_to: RecordPointer | None = None
+    ) -> RecordPointer:
+        """Write a ``resource`` record: content that no server sent as such (a rendered DOM, a screenshot).
+
+        ``url`` is usually a URN naming what the block is (``urn:rendered-dom:<page>``), so replay
+        tools never serve it in place of the page. WARC-Concurrent-To ties it to the response record of
+        the same capture event (the page the browser rendered). Its payload is the whole block, so the
+        payload digest is the block's (WARC 1.1 §5.9), which lets dedup and CDX tools compare resources.
+        """
+        return self._write_derived(
+            "resource", None, url, content_type, block, concurrent_to=concurrent_to, payload_digest=sha1_b32(block)
+        )
+
     def close(self) -> None:
         """Finish the current file (rename away ``.open``). Safe to call more than once."""
         with self._lock:
@@ -506,15 +548,22 @@ class WarcWriter:
         if original is None:
             return
         eligible = bool(body) and dedup_eligible(status, truncated) and not rendered_by
-        if record_type == "response" and eligible:
-            self.dedup.add_original(original)
+        capture = None
         if 200 <= status < 300 and not truncated and not rendered_by:
-            self.dedup.set_capture(
-                url, original, status, _first_header(headers, "ETag"), _first_header(headers, "Last-Modified")
-            )
+            capture = (url, original, status, _first_header(headers, "ETag"), _first_header(headers, "Last-Modified"))
+        if capture is not None or (record_type == "response" and eligible):
+            self.dedup.record(original=original if record_type == "response" and eligible else None, capture=capture)
 
     def _write_derived(
-        self, warc_type: str, refers_to: RecordPointer | None, url: str, content_type: str, block: bytes
+        self,
+        warc_type: str,
+        refers_to: RecordPointer | None,
+        url: str,
+        content_type: str,
+        block: bytes,
+        *,
+        concurrent_to: RecordPointer | None = None,
+        payload_digest: str | None = None,
     ) -> RecordPointer:
         with self._lock:
             fh = self._ensure_open()
@@ -529,9 +578,12 @@ class WarcWriter:
             ]
             if refers_to is not None:
                 fields.append(("WARC-Refers-To", refers_to.record_id))
+            if concurrent_to is not None:
+                fields.append(("WARC-Concurrent-To", concurrent_to.record_id))
             if self._warcinfo_id:
                 fields.append(("WARC-Warcinfo-ID", self._warcinfo_id))
-            [offset] = self._append(fh, self._encode_record(fields, content_type, b"", block, http=False))
+            record = self._encode_record(fields, content_type, b"", block, http=False, payload_digest=payload_digest)
+            [offset] = self._append(fh, record)
             pointer = RecordPointer(file=self._final_name, offset=offset, record_id=record_id, date=when)
             self._maybe_rollover()
         return pointer
@@ -577,7 +629,7 @@ class WarcWriter:
         }
         info.update(self.warcinfo)
         block = b"".join(
-            _header_bytes(key) + b": " + _CRLF.sub(" ", value).encode("utf-8") + b"\r\n"
+            _header_bytes(key) + b": " + _clean(value).encode("utf-8") + b"\r\n"
             for key, value in info.items()
         )
         self._warcinfo_id = _new_id()
@@ -617,13 +669,13 @@ class WarcWriter:
         warc_head = (
             WARC_VERSION
             + "\r\n"
-            + "".join(f"{name}: {_CRLF.sub(' ', value)}\r\n" for name, value in fields)
+            + "".join(f"{name}: {_clean(value)}\r\n" for name, value in fields)
             + "\r\n"
         ).encode("utf-8")
         parts = (warc_head, head, payload, b"\r\n\r\n")
         if not self.compress:
             return b"".join(parts)
-        compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
         return b"".join([*(compressor.compress(part) for part in parts), compressor.flush()])
 
     def _append(self, fh: IO[bytes], *records: bytes) -> list[int]:

@@ -16,23 +16,26 @@ re-synthesises ``Content-Length`` from the framing when it was known.  So a chun
 response arrives as a de-chunked body with neither ``Transfer-Encoding`` nor
 ``Content-Length`` and is stored that way (its end is the record's end).
 
-Responses from scrapy-playwright are browser-rendered DOMs, not wire bytes; they are archived
-as response records marked ``X-Newsarchive-Rendered-By: playwright`` (see :func:`rendered_by`).
+Responses from scrapy-playwright are browser-rendered DOMs, not wire bytes.  Pages rendered by
+``crawler.rendering`` are archived there (``ARCHIVED_BY_META``): the browser's own network exchanges,
+and the DOM as a ``resource`` record.  Any other scrapy-playwright response is archived here as a
+response record marked ``X-Newsarchive-Rendered-By: playwright`` (see :func:`rendered_by`).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urldefrag
+from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 from scrapy import Request, Spider, signals
@@ -58,16 +61,19 @@ logger = logging.getLogger(__name__)
 
 #: data:, file:, s3:, ftp: responses also pass response_downloaded but are not HTTP exchanges.
 ARCHIVED_SCHEMES = frozenset({"http", "https"})
-#: Bodies at least this large are written by the writer thread (WARC_THREAD_THRESHOLD).
-DEFAULT_THREAD_THRESHOLD = 256 * 1024
+#: Bodies at least this large are written by the writer thread (WARC_THREAD_THRESHOLD; 0: all).
+DEFAULT_THREAD_THRESHOLD = 0
 #: request.meta keys: the capture a conditional request revalidates; an off-thread write.
 PREVIOUS_META = "warc_previous"
 PENDING_META = "_warc_pending"
+#: request.meta key set by a component that archives the exchange itself (the browser renderer writes
+#: what the browser received); response_downloaded then leaves the response alone.
+ARCHIVED_BY_META = "warc_archived_by"
 #: Settings recorded in every warcinfo record: they decide what was fetched and how.
 RECORDED_SETTINGS = (
     "ROBOTSTXT_OBEY", "DOWNLOAD_DELAY", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN",
     "AUTOTHROTTLE_ENABLED", "DOWNLOAD_TIMEOUT", "DOWNLOAD_MAXSIZE", "RETRY_TIMES", "REDIRECT_MAX_TIMES",
-    "COOKIES_ENABLED", "REPLICA", "WARC_DEDUP", "WARC_CONDITIONAL_GET", "WARC_MAX_SIZE",
+    "COOKIES_ENABLED", "REPLICA", "WARC_DEDUP", "WARC_CONDITIONAL_GET", "WARC_MAX_SIZE", "WARC_GZIP_LEVEL",
 )
 
 
@@ -150,10 +156,12 @@ class WarcArchiveExtension:
     is done with the response (see :meth:`_flush_pending`).  A download that produced no
     response (``download_failed``) leaves a metadata record with the error.
 
-    Bodies of ``WARC_THREAD_THRESHOLD`` bytes or more are compressed and written by a worker
-    thread, so a 50 MB page does not freeze the reactor for a second; :class:`WarcPointerMiddleware`
-    holds the response back until its record is written and its pointer known.  While such a
-    write is queued, later writes queue behind it (records stay in capture order).
+    Bodies of ``WARC_THREAD_THRESHOLD`` bytes or more (by default all) are digested, compressed
+    and written by a worker thread, so compression (most of archiving's cost) runs beside the
+    crawl instead of inside it, and a 50 MB page does not freeze the reactor for a second;
+    :class:`WarcPointerMiddleware` holds each response back until its record is written and its
+    pointer known.  While a write is queued, later writes queue behind it (records stay in
+    capture order).  Without that middleware everything is written inline, as before.
     """
 
     def __init__(
@@ -167,6 +175,7 @@ class WarcArchiveExtension:
         dedup: bool = True,
         cdxj: bool = True,
         thread_threshold: int = DEFAULT_THREAD_THRESHOLD,
+        gzip_level: int = 6,
     ) -> None:
         self.crawler = crawler
         self.output = output
@@ -177,6 +186,7 @@ class WarcArchiveExtension:
         self.dedup_enabled = dedup
         self.cdxj_enabled = cdxj
         self.thread_threshold = thread_threshold
+        self.gzip_level = gzip_level
         self.crawl_id = str(uuid.uuid4())
         self.writer: WarcWriter | None = None
         self.index: DigestIndex | None = None
@@ -184,11 +194,11 @@ class WarcArchiveExtension:
         self.closed = False
         #: Set by WarcPointerMiddleware: only then may exchanges be written off-thread.
         self.pointer_middleware = False
-        self._executor: ThreadPoolExecutor | None = None
-        self._jobs = 0
-        self._jobs_lock = threading.Lock()
+        self._thread: WriterThread | None = None
         self._pending: dict[str, _Pending] = {}
         self._started = datetime.now(UTC)
+        self._offthread = 0
+        self._hosts_with_validators: dict[str, bool] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcArchiveExtension:
@@ -202,6 +212,7 @@ class WarcArchiveExtension:
             dedup=settings.getbool("WARC_DEDUP", True),
             cdxj=settings.getbool("WARC_CDXJ", True),
             thread_threshold=settings.getint("WARC_THREAD_THRESHOLD", DEFAULT_THREAD_THRESHOLD),
+            gzip_level=settings.getint("WARC_GZIP_LEVEL", 6),
         )
         # Bound methods, not lambdas: Scrapy keeps only weak references to receivers.
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
@@ -238,10 +249,11 @@ class WarcArchiveExtension:
         }
         if self.dedup_enabled:
             self.index_path = self.output / INDEX_DIR / INDEX_NAME
-            self.index = DigestIndex(self.index_path)
+            # Shared: several spiders of one process (newsarchive demo) write to one folder.
+            self.index = DigestIndex.shared(self.index_path)
         self.writer = WarcWriter(
             self.directory, prefix=self.prefix, max_size=self.max_size, warcinfo=warcinfo,
-            dedup=self.index, collect_index=self.cdxj_enabled,
+            dedup=self.index, collect_index=self.cdxj_enabled, compress_level=self.gzip_level,
         )
         logger.info("Archiving to %s (crawl id %s)", self.directory, self.crawl_id)
 
@@ -249,9 +261,9 @@ class WarcArchiveExtension:
         """Finish queued writes, describe what is left, close the file, write the CDXJ index."""
         if self.writer is None or self.closed:
             return
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
-            self._executor = None
+        if self._thread is not None:
+            self._thread.close()  # every queued write is on disk after this
+            self._thread = None
         for record_id in list(self._pending):
             self._flush_pending(record_id)
         self.closed = True
@@ -266,7 +278,7 @@ class WarcArchiveExtension:
                 logger.exception("Could not write the CDXJ index %s", path)
                 self.crawler.stats.inc_value("newsarchive/warc/errors")
         if self.index is not None:
-            self.index.close()
+            self.index.release()
         self._update_stats()
         self.crawler.stats.set_value("newsarchive/warc/files", len(self.writer.files))
 
@@ -279,6 +291,8 @@ class WarcArchiveExtension:
         the pointer set by :class:`WarcPointerMiddleware` once written.
         """
         if self.writer is None or self.closed or urlparse_cached(response).scheme not in ARCHIVED_SCHEMES:
+            return
+        if request.meta.get(ARCHIVED_BY_META):
             return
         request.meta.pop("warc", None)  # a redirect or retry inherits the previous response's
         ip = getattr(response, "ip_address", None)
@@ -303,10 +317,12 @@ class WarcArchiveExtension:
             "not_modified_of": not_modified_of,
         }
         writer = self.writer
-        offthread = self.pointer_middleware and (len(response.body) >= self.thread_threshold or self._jobs)
+        offthread = self.pointer_middleware and (len(response.body) >= self.thread_threshold or self._busy())
         if offthread:
-            request.meta[PENDING_META] = self._submit(writer.write_exchange_detailed, **kwargs)
-            self.crawler.stats.inc_value("newsarchive/warc/offthread_writes")
+            deferred: Deferred[ExchangeResult] = Deferred()
+            request.meta[PENDING_META] = deferred
+            self._writer_thread().submit(writer.write_exchange_detailed, kwargs, deferred)
+            self._offthread += 1
             return
         try:
             result = writer.write_exchange_detailed(**kwargs)
@@ -331,7 +347,6 @@ class WarcArchiveExtension:
             self.crawler.stats.inc_value("newsarchive/warc/revisits")
             if result.profile == PROFILE_NOT_MODIFIED:
                 self.crawler.stats.inc_value("newsarchive/warc/revisits/not_modified")
-        self._update_stats()
 
     def response_received(self, response: Response, request: Request, spider: Spider) -> None:
         """robots.txt (``NO_CALLBACK``) never reaches a callback: describe it now."""
@@ -399,14 +414,46 @@ class WarcArchiveExtension:
 
     # ------------------------------------------------------------------ API for later components
 
-    def write_metadata(self, warc: Mapping[str, Any], url: str, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Attach a JSON metadata record to the response ``warc`` (a ``meta["warc"]`` dict).
+    def write_metadata(
+        self, warc: Mapping[str, Any] | None, url: str, fields: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Attach a JSON metadata record to the record ``warc`` (a ``meta["warc"]`` dict).
 
         It replaces the capture record the extension would otherwise write for that response.
+        ``warc`` None writes a record that stands alone for ``url`` (a failure with no response).
         """
         writer = self._require_writer()
+        if warc is None:
+            return self._call(writer.write_metadata, None, url, fields).as_dict()
         self._pending.pop(str(warc.get("record_id")), None)
         pointer = self._call(writer.write_metadata, RecordPointer.from_dict(warc), url, fields)
+        return pointer.as_dict()
+
+    def write_exchange(self, **kwargs: Any) -> dict[str, Any]:
+        """Write an exchange captured outside Scrapy's downloader (the browser's network traffic).
+
+        Takes :meth:`WarcWriter.write_exchange_detailed`'s arguments; dedup applies as to any capture.
+        """
+        writer = self._require_writer()
+        result: ExchangeResult = self._call(functools.partial(writer.write_exchange_detailed, **kwargs))
+        if result.record_type == "revisit":
+            self.crawler.stats.inc_value("newsarchive/warc/revisits")
+        warc = result.pointer.as_dict()
+        # Like every response, it gets a metadata record: the caller's (write_metadata), or
+        # the capture record written when the spider closes.
+        self._pending[result.pointer.record_id] = _Pending(
+            warc=warc, url=str(kwargs.get("url", "")), status=int(kwargs.get("status", 0)), role="browser",
+            render="browser",
+        )
+        return warc
+
+    def write_resource(
+        self, url: str, content_type: str, block: bytes, *, concurrent_to: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Write a ``resource`` record (rendered DOM, screenshot), WARC-Concurrent-To a response."""
+        writer = self._require_writer()
+        related = RecordPointer.from_dict(concurrent_to) if concurrent_to else None
+        pointer = self._call(functools.partial(writer.write_resource, concurrent_to=related), url, content_type, block)
         return pointer.as_dict()
 
     def write_conversion(self, warc: Mapping[str, Any], url: str, text: str) -> dict[str, Any]:
@@ -416,10 +463,20 @@ class WarcArchiveExtension:
         return pointer.as_dict()
 
     def previous_capture(self, url: str) -> Capture | None:
-        """The latest full capture of ``url`` in this output folder (for conditional GET)."""
+        """The latest full capture of ``url`` in earlier runs into this output folder (conditional GET).
+
+        Whether a host has anything to revalidate is asked once per host and run, so a first
+        crawl (or a site that sends no validators) pays no per-request look-up.
+        """
         if self.index is None or self.closed:
             return None
-        return self.index.capture(urldefrag(url).url)
+        url = urldefrag(url).url
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}/"
+        known = self._hosts_with_validators.get(origin)
+        if known is None:
+            known = self._hosts_with_validators[origin] = self.index.has_validators_under(origin)
+        return self.index.capture(url) if known else None
 
     def warc_path(self, name: str) -> Path:
         """Path of an archived file by its final name (or its ``.open`` twin while written)."""
@@ -452,46 +509,33 @@ class WarcArchiveExtension:
         assert self.writer is not None
         return self.writer
 
-    def _submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
-        """Queue a write on the writer thread (created on first use), in order."""
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warc-writer")
-        with self._jobs_lock:
-            self._jobs += 1
+    def _writer_thread(self) -> WriterThread:
+        if self._thread is None:
+            self._thread = WriterThread()
+        return self._thread
 
-        def job() -> Any:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                with self._jobs_lock:
-                    self._jobs -= 1
-
-        return self._executor.submit(job)
+    def _busy(self) -> bool:
+        """Writes are queued: a new one must queue too, or records would leave capture order."""
+        return self._thread is not None and self._thread.pending > 0
 
     def _write(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Fire-and-forget write (metadata, conversion): inline, or queued behind a large write."""
-        if self._jobs:
-            future = self._submit(fn, *args)
-            future.add_done_callback(self._log_failed_job)
-        else:
-            try:
-                fn(*args)
-            except OSError:
-                logger.exception("Could not write a WARC record for %s", args[1] if len(args) > 1 else "?")
-                self.crawler.stats.inc_value("newsarchive/warc/errors")
-                return
-        self._update_stats()
+        """Fire-and-forget write (metadata, conversion): queued if the writer thread runs, else inline."""
+        if self._thread is not None:
+            assert self._thread is not None
+            self._thread.submit(fn, {}, None, args)
+            return
+        try:
+            fn(*args)
+        except OSError:
+            logger.exception("Could not write a WARC record for %s", args[1] if len(args) > 1 else "?")
+            self.crawler.stats.inc_value("newsarchive/warc/errors")
 
     def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Write and return the pointer (public API): waits if large writes are queued."""
-        result = self._submit(fn, *args).result() if self._jobs else fn(*args)
-        self._update_stats()
-        return result
-
-    def _log_failed_job(self, future: Future[Any]) -> None:
-        exc = future.exception()
-        if exc is not None:
-            logger.error("WARC write failed on the writer thread: %r", exc)
+        """Write and return the pointer (public API): waits if writes are queued."""
+        if self._busy():
+            assert self._thread is not None
+            return self._thread.call(fn, *args)
+        return fn(*args)
 
     def _require_writer(self) -> WarcWriter:
         # After spider_closed a write would silently start a new file nobody closes.
@@ -500,8 +544,11 @@ class WarcArchiveExtension:
         return self.writer
 
     def _update_stats(self) -> None:
+        """Counters are published when the spider closes (per-write updates cost more than they tell)."""
         assert self.writer is not None
         stats = self.crawler.stats
+        if self._offthread:
+            stats.set_value("newsarchive/warc/offthread_writes", self._offthread)
         stats.set_value("newsarchive/warc/records", self.writer.records)
         stats.set_value("newsarchive/warc/bytes", self.writer.bytes_written)
         stats.set_value("newsarchive/warc/responses", self.writer.exchanges)
@@ -526,13 +573,13 @@ class WarcPointerMiddleware:
     def from_crawler(cls, crawler: Crawler) -> WarcPointerMiddleware:
         return cls(crawler)
 
-    async def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
-        future = request.meta.pop(PENDING_META, None)
-        if future is None:
+    async def process_response(self, request: Request, response: Response) -> Response:
+        deferred = request.meta.pop(PENDING_META, None)
+        if deferred is None:
             return response
         ext: WarcArchiveExtension = self.crawler.newsarchive_warc  # type: ignore[attr-defined]
         try:
-            result = await maybe_deferred_to_future(_deferred_from_future(future))
+            result = await maybe_deferred_to_future(deferred)
         except OSError:
             logger.exception("Could not archive %s", response.url)
             self.crawler.stats.inc_value("newsarchive/warc/errors")
@@ -541,21 +588,66 @@ class WarcPointerMiddleware:
         return response
 
 
-def _deferred_from_future(future: Future[Any]) -> Deferred[Any]:
-    """A Deferred fired in the reactor thread when a concurrent.futures.Future completes."""
-    from twisted.internet import reactor
+class WriterThread:
+    """One thread that performs WARC writes in submission order.
 
-    deferred: Deferred[Any] = Deferred()
+    Lighter than a ThreadPoolExecutor per write (no Future objects, no lock: ``submitted`` is
+    only written by the reactor thread and ``completed`` only by this one): a crawl submits two
+    or three writes per page.  An exchange's result is handed back to the reactor thread by
+    firing its Deferred with ``callFromThread``; metadata writes return nothing.
+    """
 
-    def done(fut: Future[Any]) -> None:
-        exc = fut.exception()
-        if exc is not None:
-            reactor.callFromThread(deferred.errback, Failure(exc))  # type: ignore[attr-defined]
-        else:
-            reactor.callFromThread(deferred.callback, fut.result())  # type: ignore[attr-defined]
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.submitted = 0
+        self.completed = 0
+        self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
+        self._thread.start()
 
-    future.add_done_callback(done)
-    return deferred
+    @property
+    def pending(self) -> int:
+        return self.submitted - self.completed
+
+    def submit(
+        self, fn: Callable[..., Any], kwargs: dict[str, Any], deferred: Deferred[Any] | None, args: tuple[Any, ...] = ()
+    ) -> None:
+        self.submitted += 1
+        self._queue.put((fn, args, kwargs, deferred, None))
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Queue a write and wait for its result (blocks the caller until the queue drains)."""
+        done = threading.Event()
+        box: list[Any] = []
+        self.submitted += 1
+        self._queue.put((fn, args, {}, None, (done, box)))
+        done.wait()
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        from twisted.internet import reactor
+
+        while (job := self._queue.get()) is not None:
+            fn, args, kwargs, deferred, waiter = job
+            try:
+                result: Any = fn(*args, **kwargs)
+            except BaseException as exc:
+                result = exc
+                if deferred is None and waiter is None:
+                    logger.error("WARC write failed on the writer thread: %r", exc)
+            self.completed += 1
+            if deferred is not None:
+                fire = deferred.errback if isinstance(result, BaseException) else deferred.callback
+                value = Failure(result) if isinstance(result, BaseException) else result
+                reactor.callFromThread(fire, value)  # type: ignore[attr-defined]
+            if waiter is not None:
+                waiter[1].append(result)
+                waiter[0].set()
 
 
 class WarcSpiderMiddleware:
@@ -577,22 +669,20 @@ class WarcSpiderMiddleware:
         if ext is not None:
             ext.callback_finished(response)
 
-    def process_spider_output(self, response: Response, result: Iterable[Any], spider: Spider) -> Iterator[Any]:
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         try:
             yield from result
         finally:
             self._done(response)
 
-    async def process_spider_output_async(
-        self, response: Response, result: AsyncIterator[Any], spider: Spider
-    ) -> AsyncIterator[Any]:
+    async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
         try:
             async for item in result:
                 yield item
         finally:
             self._done(response)
 
-    def process_spider_exception(self, response: Response, exception: Exception, spider: Spider) -> None:
+    def process_spider_exception(self, response: Response, exception: Exception) -> None:
         self._done(response)
 
 
@@ -624,8 +714,15 @@ class ConditionalGetMiddleware:
     def _ext(self) -> WarcArchiveExtension | None:
         return getattr(self.crawler, "newsarchive_warc", None)
 
-    def process_request(self, request: Request, spider: Spider) -> None:
-        request.meta.pop(PREVIOUS_META, None)  # copied from a redirected/retried request
+    def process_request(self, request: Request) -> None:
+        previous = request.meta.get(PREVIOUS_META)
+        if previous:
+            if previous.get("uri") == urldefrag(request.url).url:
+                return  # a retry of our own conditional request: headers and meta still hold
+            # A redirect copied another URL's validators: they do not apply here.
+            del request.meta[PREVIOUS_META]
+            for name in (b"If-None-Match", b"If-Modified-Since"):
+                request.headers.pop(name, None)
         ext = self._ext()
         if (
             not self.enabled or ext is None or request.method != "GET"
@@ -643,7 +740,7 @@ class ConditionalGetMiddleware:
         request.meta[PREVIOUS_META] = capture.original.as_dict()
         self.crawler.stats.inc_value("newsarchive/conditional_get/sent")
 
-    def process_response(self, request: Request, response: Response, spider: Spider) -> Response:
+    def process_response(self, request: Request, response: Response) -> Response:
         previous = request.meta.get(PREVIOUS_META)
         ext = self._ext()
         if response.status != 304 or not previous or ext is None:

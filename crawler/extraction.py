@@ -135,5 +135,45 @@ def detect_language(text: str, candidates: Sequence[str] = ()) -> str | None:
     sample = text[:3000]
     if len(sample.strip()) < 20:
         return None
+    if candidates:
+        # The script narrows the choice at no cost: a Cyrillic text on a Russian/English/Azerbaijani
+        # outlet is Russian; the model is needed only among languages sharing the script.
+        script = _main_script(sample)
+        same = [c for c in candidates if SCRIPTS.get(c, "latin") == script]
+        if len(same) == 1:
+            return same[0]
+        candidates = same or candidates
     lang, _probability = _identifier(tuple(sorted(candidates))).classify(sample)
     return str(lang)
+
+
+#: Writing systems of the languages outlets declare; anything not listed here is Latin-script.
+SCRIPTS: dict[str, str] = {
+    **dict.fromkeys(("ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "tg", "mn"), "cyrillic"),
+    **dict.fromkeys(("ar", "fa", "ur", "ps", "ku"), "arabic"),
+    **dict.fromkeys(("el",), "greek"),
+    **dict.fromkeys(("he", "yi"), "hebrew"),
+    **dict.fromkeys(("zh", "ja", "ko", "th", "hi", "ka", "hy"), "other"),
+}
+
+
+def _main_script(text: str) -> str:
+    """The script of most letters in ``text``: "latin", "cyrillic", "arabic", "greek", "hebrew", "other"."""
+    counts = {"latin": 0, "cyrillic": 0, "arabic": 0, "greek": 0, "hebrew": 0, "other": 0}
+    for char in text:
+        if not char.isalpha():
+            continue
+        code = ord(char)
+        if code < 0x250 or 0x1E00 <= code < 0x1F00:
+            counts["latin"] += 1
+        elif 0x400 <= code < 0x530:
+            counts["cyrillic"] += 1
+        elif 0x600 <= code < 0x800 or 0xFB50 <= code < 0xFE00 or 0xFE70 <= code < 0xFF00:
+            counts["arabic"] += 1
+        elif 0x370 <= code < 0x400:
+            counts["greek"] += 1
+        elif 0x590 <= code < 0x600:
+            counts["hebrew"] += 1
+        else:
+            counts["other"] += 1
+    return max(counts, key=counts.__getitem__)

@@ -37,5 +37,7 @@ class ArticleItem(scrapy.Item):
     fetched_at = scrapy.Field()
     #: Pointer to the response record: {"file", "offset", "record_id", "date"}.
     warc = scrapy.Field()
+    #: Rendered pages only: pointer to the ``resource`` record of the DOM the text was read from.
+    rendered_dom = scrapy.Field()
     #: Path of the plain-text file, relative to the output folder (set by ArticleOutputPipeline).
     text_file = scrapy.Field()

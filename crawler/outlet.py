@@ -27,8 +27,9 @@ from twisted.python.failure import Failure
 
 from crawler import signals as na_signals
 from crawler.items import ArticleItem
-from crawler.page import PageResult, analyse_page
+from crawler.page import PageResult
 from crawler.parsing import ArticleParser
+from crawler.probe import SiteEvidence, default_probe_url
 from crawler.since import before, news_publication_dates, parse_since
 from crawler.urls import outlet_url, replica_base, to_replica
 
@@ -41,6 +42,9 @@ REPLICA_POLITENESS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
 }
 
+
+#: In replica mode a rendered page that has not loaded in this many seconds never will (the server is local).
+REPLICA_RENDER_TIMEOUT = 10
 
 #: Request meta key of the redirect chain the spider followed itself (Scrapy's own is "redirect_urls").
 REDIRECTS_META = "newsarchive_redirects"
@@ -68,13 +72,16 @@ class OutletSpider(scrapy.Spider):
     boilerplate: ClassVar[Sequence[re.Pattern[str]]] = ()
     #: A paragraph where the article ends; it and everything after it are dropped.
     stop_at: ClassVar[Sequence[re.Pattern[str]]] = ()
-    #: "http" or "browser" (rendered with Playwright).
+    #: "http", or "browser": the outlet's HTML pages are rendered in Chromium (crawler.rendering).
+    #: With "http", a page that turns out to be an app shell is still rendered (NEWSARCHIVE_RENDER_AUTO).
     render: ClassVar[str] = "http"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.replica = ""
         self.allowed_domains = [self.domain]
+        #: Per-host probe and template memory of this crawl (crawler.probe); every page is judged with it.
+        self.evidence = SiteEvidence()
         # ``-a since=YYYY-MM-DD``: feed and sitemap entries dated earlier are not requested.
         self.since = parse_since(getattr(self, "since", None))
 
@@ -86,6 +93,7 @@ class OutletSpider(scrapy.Spider):
             spider.allowed_domains = [urlsplit(spider.replica).hostname or "127.0.0.1"]
         spider.max_listing_pages = crawler.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES", 5)
         spider.max_redirects = crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+        spider.auto_render = crawler.settings.getbool("NEWSARCHIVE_RENDER_AUTO", True)
         return spider
 
     @classmethod
@@ -94,6 +102,8 @@ class OutletSpider(scrapy.Spider):
         if replica_base(settings.get("REPLICA")) and settings.getbool("REPLICA_RELAX_POLITENESS", True):
             for name, value in REPLICA_POLITENESS.items():
                 settings.set(name, value, priority="spider")
+        if replica_base(settings.get("REPLICA")):
+            settings.set("NEWSARCHIVE_RENDER_TIMEOUT", REPLICA_RENDER_TIMEOUT, priority="spider")
 
     # --- URL recognition (real URL space) -----------------------------------------------------
     @classmethod
@@ -118,6 +128,17 @@ class OutletSpider(scrapy.Spider):
         """The URL to request for an outlet URL: itself, or its replica twin."""
         return to_replica(url, self.replica)
 
+    @classmethod
+    def probe_url(cls, article_url: str) -> str | None:
+        """A URL of this outlet that cannot exist but looks like ``article_url`` (real URL space).
+
+        Fetched once per host and crawl (crawler.probe); the default changes the article id and
+        the slug.  Override when the outlet's ids are not digits in the path or query; return
+        None to never probe.  Must be deterministic: ``newsarchive extract`` finds the archived
+        probe again by recomputing it.
+        """
+        return default_probe_url(article_url)
+
     # --- discovery ---------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Request]:
         for url in self.feeds:
@@ -128,14 +149,35 @@ class OutletSpider(scrapy.Spider):
             if url:
                 yield Request(
                     self.fetch_url(url), callback=self.parse_listing, errback=self.on_error,
-                    cb_kwargs={"page": 1},
+                    cb_kwargs={"page": 1}, meta=self.page_meta(),
                 )
 
     def article_request(self, url: str, redirect_urls: Sequence[str] = ()) -> Request:
         # Redirects of article URLs are followed by the spider itself (see follow_redirect), so
         # that a removed article redirecting home is judged, not dropped by the duplicate filter.
-        meta = {"dont_redirect": True, REDIRECTS_META: list(redirect_urls)}
+        meta = {"dont_redirect": True, REDIRECTS_META: list(redirect_urls), **self.page_meta()}
         return Request(url, callback=self.parse_article, errback=self.on_error, meta=meta)
+
+    # --- rendering (crawler.rendering; imported on use: it pulls in Playwright, which only a
+    # crawl needs, not ``newsarchive extract``) -------------------------------------------------
+    def page_meta(self) -> dict[str, Any]:
+        """Request meta of an HTML page (home, section, article): which download path it takes."""
+        from crawler.rendering import page_meta
+
+        return page_meta(self.render)
+
+    def render_again(self, response: Response) -> Request | None:
+        """The request again, for the browser, when a plain-HTTP page is an app shell; else None."""
+        if not self.auto_render or response.meta.get("render") == "browser":
+            return None
+        from crawler.rendering import note_app_shell, rerender_request, response_app_shell_reasons
+
+        reasons = response_app_shell_reasons(response)
+        if not reasons:
+            return None
+        logger.info("App shell at %s (%s): rendering it in the browser", response.url, ", ".join(reasons))
+        note_app_shell(self.crawler, response, reasons)
+        return rerender_request(response, reasons, keep=(REDIRECTS_META,))
 
     def _discovery_failed(self, response: Response, what: str) -> bool:
         if response.status < 400:
@@ -190,6 +232,10 @@ class OutletSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response, page: int = 1) -> Iterator[Request]:
         """Home and section pages: follow article links, and listing links up to the page bound."""
+        again = self.render_again(response)
+        if again is not None:
+            yield again
+            return
         self.judge(response)
         if response.status >= 400 or not hasattr(response, "css"):
             return
@@ -202,14 +248,15 @@ class OutletSpider(scrapy.Spider):
                 yield self.article_request(url)
             elif kind == "listing" and page < self.max_listing_pages:
                 yield Request(
-                    url, callback=self.parse_listing, errback=self.on_error, cb_kwargs={"page": page + 1}
+                    url, callback=self.parse_listing, errback=self.on_error, cb_kwargs={"page": page + 1},
+                    meta=self.page_meta(),
                 )
 
     # --- articles ------------------------------------------------------------------------------
     def judge(self, response: Response) -> PageResult:
         """Analyse a page and tell the listeners (run report, WARC metadata)."""
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-        result = analyse_page(
+        result = self.evidence.analyse(
             response.url,
             response.status,
             response.body,
@@ -252,6 +299,10 @@ class OutletSpider(scrapy.Spider):
         if 300 <= response.status < 400 and response.status != 304:
             yield from self.follow_redirect(response)
             return
+        again = self.render_again(response)
+        if again is not None:
+            yield again
+            return
         result = self.judge(response)
         if not result.is_article:
             logger.info("Not an article (%s: %s): %s", result.verdict, ",".join(result.verdict_reasons), response.url)
@@ -264,6 +315,8 @@ class OutletSpider(scrapy.Spider):
             or datetime.now(UTC).isoformat(timespec="seconds"),
             warc=response.meta.get("warc"),
         )
+        if response.meta.get("rendered_dom"):
+            item["rendered_dom"] = response.meta["rendered_dom"]
         yield item
 
     def on_error(self, failure: Failure) -> None:

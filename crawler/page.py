@@ -8,15 +8,15 @@ produced.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from crawler.cleaning import clean_paragraphs
-from crawler.encoding import decode_body, repair_text
+from crawler.encoding import decode_body, repair_fields
 from crawler.extraction import Extracted, detect_language, metadata_fallbacks, trafilatura_fields
 from crawler.htmltools import link_density, meta_content, parse_html, strip_hidden, visible_text
 from crawler.urls import outlet_url
-from crawler.verdicts import PageSignals, Verdict, judge
+from crawler.verdicts import PageFingerprint, PageSignals, Verdict, drop_template_messages, judge
 
 if TYPE_CHECKING:
     import lxml.html
@@ -44,6 +44,9 @@ class PageResult:
     extractor: str = "none"
     #: URLs redirected from, oldest first (a removed article's URL when it redirects home).
     redirect_urls: list[str] = field(default_factory=list)
+    #: The evidence the verdict was computed from (not serialised): what the crawl learns about a
+    #: site from its pages (crawler.probe: the probe's fingerprint, template blocks) comes from here.
+    signals: PageSignals | None = field(default=None, repr=False, compare=False)
 
     @property
     def text(self) -> str:
@@ -55,7 +58,8 @@ class PageResult:
 
     def as_record(self) -> dict[str, Any]:
         """The JSON object ``newsarchive extract`` prints (and the base of the article item)."""
-        record = asdict(self)
+        record = asdict(replace(self, signals=None))
+        record.pop("signals")
         record.pop("paragraphs")
         record["text"] = self.text
         record["word_count"] = len(self.text.split())
@@ -100,7 +104,10 @@ def _looks_like_html(body: bytes, content_type: str | None) -> bool:
     if content_type and content_type.split(";")[0].strip().lower() in _HTML_TYPES:
         return True
     head = body[:1024].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or b"<body" in head
+    # Templates often print a comment before the doctype ("<!-- Layout Default -->\n<!DOCTYPE html>").
+    return head.startswith((b"<!doctype html", b"<html", b"<?xml")) or any(
+        tag in head for tag in (b"<body", b"<!doctype html", b"<html")
+    )
 
 
 def analyse_page(
@@ -111,8 +118,14 @@ def analyse_page(
     content_type: str | None = None,
     outlet: type[OutletSpider] | None = None,
     redirect_urls: Sequence[str] = (),
+    probe: PageFingerprint | None = None,
+    templates: frozenset[str] = frozenset(),
 ) -> PageResult:
-    """Decode, judge and extract one page. Never raises on bad input: odd pages get a verdict."""
+    """Decode, judge and extract one page. Never raises on bad input: odd pages get a verdict.
+
+    ``probe`` and ``templates`` are what the crawl learnt about the site (``crawler.probe``); a
+    single page analysed alone has neither, and is judged on its own evidence.
+    """
     source_url = outlet_url(url)
     outlet_name = outlet.name if outlet else None
     languages = tuple(outlet.languages) if outlet else ()
@@ -129,7 +142,10 @@ def analyse_page(
     strip_hidden(doc)
 
     url_kind = outlet.url_kind(source_url) if outlet else None
-    fields = _merge(_outlet_fields(doc, source_url, outlet), metadata_fallbacks(doc))
+    fields = _outlet_fields(doc, source_url, outlet)
+    # JSON-LD and meta tags only fill what the parser left empty: not read when it left nothing.
+    if not (fields.title and fields.authors and fields.published and fields.section and fields.paragraphs):
+        fields = _merge(fields, metadata_fallbacks(doc))
     # A listing the outlet itself names as such has no article body to look for.
     if not fields.paragraphs and url_kind != "listing":
         fields = _merge(fields, trafilatura_fields(doc, source_url))
@@ -139,22 +155,19 @@ def analyse_page(
         title=fields.title,
         boilerplate=outlet.boilerplate if outlet else (),
         stop_at=outlet.stop_at if outlet else (),
+        authors=fields.authors,
     )
     authors = list(fields.authors)
     authors += [a for a in cleaned.authors if a not in authors]
 
-    repairs = list(decision.repairs)
-
-    def repaired(value: str | None) -> str | None:
-        if not value:
-            return value
-        fixed, steps = repair_text(value, languages=languages)
-        repairs.extend(s for s in steps if s not in repairs)
-        return fixed
-
-    title = repaired(fields.title)
-    paragraphs = [p for p in (repaired(p) for p in cleaned.paragraphs) if p]
-    authors = [a for a in (repaired(a) for a in authors) if a]
+    # All text fields in one call: a mislabel garbles a page as a whole, so the evidence is weighed
+    # over the whole page (the section name is garbled along with the rest).
+    texts = [fields.title, fields.section, *cleaned.paragraphs, *authors]
+    fixed, text_repairs = repair_fields(texts, languages=languages)
+    repairs = list(dict.fromkeys([*decision.repairs, *text_repairs]))
+    title, section = fixed[0], fixed[1]
+    paragraphs = [p for p in fixed[2 : 2 + len(cleaned.paragraphs)] if p]
+    authors = [a for a in fixed[2 + len(cleaned.paragraphs) :] if a]
     body_el = doc.body if doc.find("body") is not None else doc
     page_text = visible_text(body_el)
     main_text = "\n\n".join(paragraphs)
@@ -186,6 +199,9 @@ def analyse_page(
         html_head=text[:20000],
         link_density=link_density(body_el),
         paragraph_count=len(paragraphs),
+        visible_text=page_text,
+        probe=probe,
+        template_blocks=templates,
     )
     verdict: Verdict = judge(signals)
 
@@ -201,12 +217,13 @@ def analyse_page(
         title=title,
         authors=authors,
         published=fields.published,
-        section=fields.section,
+        section=section,
         language=language,
-        paragraphs=paragraphs if verdict.is_article else [],
+        paragraphs=drop_template_messages(paragraphs, templates) if verdict.is_article else [],
         encoding=encoding,
         extractor=fields.extractor,
         redirect_urls=list(redirect_urls),
+        signals=signals,
     )
 
 

@@ -8,6 +8,7 @@ tags and the generic extractor, and records which path produced the text.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from datetime import datetime, timedelta, timezone
@@ -79,6 +80,24 @@ def paragraphs_of(sel: Selector, css: str) -> list[str]:
     for node in sel.css(css):
         out.extend(block_texts(node.root))
     return out
+
+
+def paragraphs_except(sel: Selector, css: str, drop: str) -> list[str]:
+    """Paragraph texts of the first element matching ``css``, without its parts matching ``drop``.
+
+    Portals put ads, image credits, share bars and related-story boxes *inside* the body
+    container; selecting around them paragraph by paragraph breaks on the next template change,
+    removing them from a copy of the container does not. The page itself is left untouched, so
+    the fallbacks still see the whole document.
+    """
+    for node in sel.css(css):
+        clone = copy.deepcopy(node.root)
+        clone.tail = None
+        for junk in Selector(root=clone, type="html").css(drop):
+            if junk.root.getparent() is not None:
+                junk.root.drop_tree()
+        return block_texts(clone)
+    return []
 
 
 def json_ld_objects(doc: lxml.html.HtmlElement) -> list[dict[str, Any]]:

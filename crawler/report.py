@@ -30,6 +30,9 @@ class RunReportExtension:
         self.verdicts: dict[str, int] = {}
         self.rejected: list[dict[str, Any]] = []
         self.repaired: list[dict[str, Any]] = []
+        #: outlet -> repair (e.g. "remap:cp1252->cp1254", "ftfy:mojibake") -> pages repaired that way
+        self.repair_counts: dict[str, dict[str, int]] = {}
+        self.undecodable: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
 
     @classmethod
@@ -50,6 +53,16 @@ class RunReportExtension:
             )
         if result.encoding.get("repairs"):
             self.repaired.append({"url": result.url, "repairs": result.encoding["repairs"]})
+            counts = self.repair_counts.setdefault(result.outlet or spider.name, {})
+            for repair in result.encoding["repairs"]:
+                counts[repair] = counts.get(repair, 0) + 1
+        # Bytes the chosen codec could not decode are marked U+FFFD in the text; the report names the
+        # pages and where, so nobody has to trust that a replacement character was in the source.
+        if result.encoding.get("undecodable_bytes"):
+            self.undecodable.append(
+                {"url": result.url, "undecodable_bytes": result.encoding["undecodable_bytes"],
+                 "undecodable_offsets": result.encoding.get("undecodable_offsets", [])}
+            )
 
     def download_failed(self, request: Request | None, failure: Failure, spider: Spider) -> None:
         self.failures.append(
@@ -74,6 +87,10 @@ class RunReportExtension:
             "verdicts": self.verdicts,
             "rejected": self.rejected,
             "encodings_repaired": self.repaired,
+            "encoding_repairs": {
+                outlet: dict(sorted(counts.items())) for outlet, counts in sorted(self.repair_counts.items())
+            },
+            "undecodable": self.undecodable,
             "download_failures": self.failures,
             "retry_after_waits": stats.get("newsarchive/retry_after/waits", 0),
             "warc_records": stats.get("newsarchive/warc/records", 0),

@@ -30,6 +30,26 @@ NEWSARCHIVE_OPERATOR = os.environ.get("NEWSARCHIVE_OPERATOR", "")
 #: WARC file name prefix and rollover size in bytes.
 WARC_PREFIX = "newsarchive"
 WARC_MAX_SIZE = 1_000_000_000
+#: Identical payloads (same WARC-Payload-Digest, this run or an earlier one writing to the same
+#: output folder) are written once; later captures become revisit records. Index:
+#: ``OUTPUT/indexes/digests.sqlite``.
+WARC_DEDUP = True
+#: On a recrawl, ask with If-None-Match / If-Modified-Since from the previous capture; a 304 is
+#: archived as a server-not-modified revisit and the spider gets the archived page.
+WARC_CONDITIONAL_GET = True
+#: Write ``OUTPUT/indexes/<crawl>.cdxj`` (pywb-compatible, sorted) when the spider closes.
+WARC_CDXJ = True
+#: Responses with bodies this large or larger are digested, compressed and written by a writer
+#: thread, not the reactor (0: all of them). Compression is most of archiving's cost; on the
+#: reactor thread it would slow the crawl itself (see bench/warc_overhead.py).
+WARC_THREAD_THRESHOLD = 0
+#: gzip level of the per-record members (zlib's 6, as warcio; 1 is ~3x faster, files ~25% larger).
+WARC_GZIP_LEVEL = 6
+
+#: Once per host and crawl, fetch a URL that cannot exist but looks like the host's article URLs,
+#: and judge pages that look like its answer as soft 404s (crawler.probe). The probe is an ordinary,
+#: archived, polite request; False turns it off.
+NEWSARCHIVE_PROBE = True
 
 #: How many listing pages a spider walks per section (pagination bound).
 NEWSARCHIVE_MAX_LISTING_PAGES = 5
@@ -38,6 +58,16 @@ NEWSARCHIVE_MAX_LISTING_PAGES = 5
 RETRY_AFTER_MAX = 120
 #: How many times one URL is retried after 429/503 with Retry-After.
 RETRY_AFTER_TIMES = 3
+
+#: ``newsarchive run`` (crawler/run.py, crawler/state.py): an archived article is fetched again, with a
+#: conditional GET, once its last capture is this many seconds old, to catch stealth edits (0: every run).
+NEWSARCHIVE_RECHECK_AFTER = 7 * 86400
+#: ``newsarchive run``: an article that failed (5xx, bot challenge, download error) is tried again in the
+#: following runs, this many attempts in all; then it waits for its recheck age like any other URL.
+NEWSARCHIVE_RETRY_FAILED = 3
+#: ``newsarchive run`` logs to OUTPUT/logs/newsarchive.log, rotated at this size, keeping this many old files.
+NEWSARCHIVE_LOG_MAX_BYTES = 10 * 1024 * 1024
+NEWSARCHIVE_LOG_BACKUPS = 5
 
 #: In replica mode the server is local, so the delays that protect remote servers are dropped
 #: (AutoThrottle stays on). Set False to crawl the replica with the real politeness delays.
@@ -70,6 +100,37 @@ TELNETCONSOLE_ENABLED = False
 #: Non-2xx pages reach the spider: they are judged (verdict) and counted, not silently dropped.
 HTTPERROR_ALLOW_ALL = True
 
+# --- rendering (crawler/rendering.py) ---------------------------------------------------------
+# Pages of outlets with ``render = "browser"``, and app shells found on the plain path, are loaded in
+# Chromium; nothing else ever starts a browser.
+
+#: Debian's Chromium (Playwright's own browsers cannot be downloaded here). Env: CHROMIUM, as in the Makefile.
+PLAYWRIGHT_CHROMIUM_PATH = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+#: Launch flags: run as root without a sandbox, headless without a GPU, and never call Google's servers.
+PLAYWRIGHT_CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-quic", "--no-first-run",
+]
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+#: Pages open at once in the crawl's one browser context; each costs tens of MB of renderer memory.
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+#: A browser that crashed is launched again for the next page (and open pages are retried).
+PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True
+#: Seconds a rendered page may take, navigation, scripts and API calls included; a page whose network
+#: never goes quiet and that rendered nothing is a recorded failure. 10 s in replica mode.
+NEWSARCHIVE_RENDER_TIMEOUT = 30
+#: Send a plain page that turns out to be an app shell (empty framework root, script bundles, no
+#: text) to the browser. Off: only outlets with ``render = "browser"`` are rendered.
+NEWSARCHIVE_RENDER_AUTO = True
+#: What a rendered page may not load: these resource types (they carry no text, and cost most of the
+#: memory and bandwidth), and third-party tracker hosts: NEWSARCHIVE_RENDER_BLOCK_HOSTS, a list of hosts
+#: (subdomains included), defaults to crawler.rendering.DEFAULT_BLOCKED_HOSTS (analytics, ad servers).
+NEWSARCHIVE_RENDER_BLOCK_TYPES = ["image", "font", "media"]
+#: Resource types of the page's network traffic archived as WARC request/response records.
+NEWSARCHIVE_RENDER_ARCHIVE_TYPES = ["document", "xhr", "fetch", "script", "stylesheet"]
+#: Also archive a full-page PNG screenshot of every rendered page (resource record urn:screenshot:URL).
+NEWSARCHIVE_RENDER_SCREENSHOT = False
+
 # --- components, in order ----------------------------------------------------------------------
 
 DOWNLOADER_MIDDLEWARES = {
@@ -80,6 +141,29 @@ DOWNLOADER_MIDDLEWARES = {
     # Runs after HttpCompressionMiddleware (590) has decompressed the body, so it sees the raw
     # text bytes; it decides the encoding before the spider reads response.text.
     "crawler.middlewares.EncodingMiddleware": 580,
+    # Between RedirectMiddleware (600) and HttpCompressionMiddleware (590): adds the validators of
+    # the previous capture, and turns a 304 back into the archived page before decompression.
+    "crawler.archiving.ConditionalGetMiddleware": 595,
+    # First to see every response: waits for an off-thread WARC write so meta["warc"] is set.
+    "crawler.archiving.WarcPointerMiddleware": 950,
+    # Sends meta["render"] == "browser" requests to Chromium and archives what the page loaded; next
+    # to the handler, after ConditionalGetMiddleware (whose validators it removes: no 304 to render).
+    "crawler.rendering.BrowserRenderMiddleware": 940,
+}
+
+#: scrapy-playwright's handler (lazily started, see crawler/rendering.py). Only requests with
+#: meta["playwright"] use the browser; every other request goes to Scrapy's own HTTP/1.1 handler.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.rendering.BrowserDownloadHandler",
+    "https": "crawler.rendering.BrowserDownloadHandler",
+}
+
+SPIDER_MIDDLEWARES = {
+    # Tells the WARC extension when a callback is done, so unjudged pages get their metadata record.
+    "crawler.archiving.WarcSpiderMiddleware": 25,
+    # Holds a host's article requests until its probe is answered (crawler.probe). Close to the
+    # engine, so the requests it holds back have been through every other spider middleware.
+    "crawler.probe.ProbeMiddleware": 40,
 }
 
 EXTENSIONS = {

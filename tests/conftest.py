@@ -36,6 +36,8 @@ class CrawlRun:
     output: Path
     returncode: int
     log: str
+    #: Base URL of the replica this crawl fetched from.
+    replica: str = ""
 
     @property
     def articles(self) -> list[dict]:
@@ -59,13 +61,30 @@ def run_scrapy_crawl(spider: str, replica_url: str, output: Path, *extra: str) -
         [str(BIN / "scrapy"), "crawl", spider, "-s", f"NEWSARCHIVE_OUTPUT={output}", "-s", "LOG_LEVEL=INFO", *extra],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
-    return CrawlRun(output=output, returncode=proc.returncode, log=proc.stdout + proc.stderr)
+    return CrawlRun(output=output, returncode=proc.returncode, log=proc.stdout + proc.stderr, replica=replica_url)
 
 
 @pytest.fixture(scope="session")
-def menafn_crawl(replica: str, tmp_path_factory: pytest.TempPathFactory) -> CrawlRun:
+def menafn_crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CrawlRun]:
+    """One MENAFN crawl on a replica of its own: the replica's rate limit and other per-instance
+    state then meet this crawl first, whatever other tests did before."""
     output = tmp_path_factory.mktemp("menafn-crawl")
-    # A Scrapy feed export alongside newsarchive's own outputs: articles are ordinary items.
-    run = run_scrapy_crawl("menafn", replica, output, "-O", str(output / "feed.csv"))
+    with ReplicaServer(port=0) as server:
+        # A Scrapy feed export alongside newsarchive's own outputs: articles are ordinary items.
+        run = run_scrapy_crawl("menafn", server.base_url, output, "-O", str(output / "feed.csv"))
+        assert run.returncode == 0, run.log[-5000:]
+        yield run
+
+
+@pytest.fixture(scope="session")
+def caliber_crawl(replica: str, tmp_path_factory: pytest.TempPathFactory) -> CrawlRun:
+    run = run_scrapy_crawl("caliber", replica, tmp_path_factory.mktemp("caliber-crawl"))
+    assert run.returncode == 0, run.log[-5000:]
+    return run
+
+
+@pytest.fixture(scope="session")
+def haberportali_crawl(replica: str, tmp_path_factory: pytest.TempPathFactory) -> CrawlRun:
+    run = run_scrapy_crawl("haberportali", replica, tmp_path_factory.mktemp("haberportali-crawl"))
     assert run.returncode == 0, run.log[-5000:]
     return run

@@ -59,7 +59,8 @@ def test_no_article_twice_and_no_junk(menafn_crawl: CrawlRun) -> None:
         assert len(paragraphs) == len(set(paragraphs)), "a paragraph repeated"
 
 
-def test_rejected_pages_are_archived_but_not_articles(menafn_crawl: CrawlRun, replica: str) -> None:
+def test_rejected_pages_are_archived_but_not_articles(menafn_crawl: CrawlRun) -> None:
+    replica = menafn_crawl.replica
     assert REJECTED
     article_urls = {a["source_url"] for a in menafn_crawl.articles}
     archived = {r.url for f in menafn_crawl.warc_files for r in iter_responses(f)}
@@ -74,7 +75,8 @@ def test_rejected_pages_are_archived_but_not_articles(menafn_crawl: CrawlRun, re
         assert rejected[fetched]["verdict"] == page.expected_verdict, (fetched, rejected[fetched])
 
 
-def test_robots_and_discovery_are_archived(menafn_crawl: CrawlRun, replica: str) -> None:
+def test_robots_and_discovery_are_archived(menafn_crawl: CrawlRun) -> None:
+    replica = menafn_crawl.replica
     archived = {r.url for f in menafn_crawl.warc_files for r in iter_responses(f)}
     assert f"{replica}/robots.txt" in archived
     assert to_replica("https://menafn.com/sitemap.xml", replica) in archived

@@ -7,13 +7,20 @@ the original text *and* re-encoding that text with ``used`` gives back the body 
 
 from __future__ import annotations
 
+import codecs
+import html as html_escape
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import ftfy
+import ftfy.bad_codecs  # registers ftfy's "sloppy-windows-125x" codecs used to garble)
 import pytest
 
-from crawler.encoding import EncodingDecision, decode_body, normalise_codec, repair_text
+from crawler.encoding import EncodingDecision, decode_body, normalise_codec, repair_fields, repair_text
+from crawler.outlet import OutletSpider
+from crawler.page import analyse_page
+from crawler.parsing import ArticleParser, first_text, paragraphs_of
 
 # --------------------------------------------------------------------------------------------
 # Text in the outlets' languages
@@ -632,3 +639,384 @@ def test_remap_then_ftfy_in_one_text_is_not_attempted_when_letters_are_real() ->
     """Real ı next to "Ã¼" means the text is not cp1252 mojibake: only ftfy may act."""
     fixed, repairs = repair_text("Bakı TÃ¼rkiye", languages=["az"])
     assert (fixed, repairs) == ("Bakı Türkiye", ["ftfy:decode_inconsistent_utf8"])
+
+
+# --------------------------------------------------------------------------------------------
+# repair_fields: one page's fields weighed together
+# --------------------------------------------------------------------------------------------
+
+
+def test_page_with_real_turkish_letters_keeps_a_quoted_icelandic_name() -> None:
+    """Alone, "Þingvellir ..." on a Turkish outlet reads as a remap candidate; on a page that shows
+    real ı ş elsewhere the page's decoding is proven right, so the name stays as written."""
+    fields = ["Toplantı başladı", "Þingvellir and Eyjafjallajökull erupted in 2010."]
+    assert repair_fields(fields, languages=["tr"]) == (fields, [])
+
+
+def test_short_field_is_remapped_with_its_garbled_page() -> None:
+    """"Ayþe Demir" alone says little; with a title full of ý þ ð it is plainly the same mislabel."""
+    garbled = [t.encode("cp1254").decode("cp1252") for t in ("Kış turizmi başladı", "Ayşe Demir")]
+    fixed, repairs = repair_fields([*garbled, None, "Gündem"], languages=["tr"])
+    assert fixed == ["Kış turizmi başladı", "Ayşe Demir", None, "Gündem"]
+    assert repairs == ["remap:cp1252->cp1254"]
+
+
+def test_page_with_real_letters_remaps_a_garbled_field_only_on_strong_evidence() -> None:
+    """A correct title (from another CMS field) above a garbled body: the body paragraph is Turkish
+    on its own evidence; a garbled two-letter author is not, and is left as served."""
+    body = TURKISH.encode("cp1254").decode("cp1252")
+    fixed, repairs = repair_fields(["İstanbul Boğazı", body, "Ayþe Demir"], languages=["tr"])
+    assert fixed == ["İstanbul Boğazı", TURKISH, "Ayþe Demir"]
+    assert repairs == ["remap:cp1252->cp1254"]
+
+
+@pytest.mark.parametrize("text", ["Nový rychlý a levný vlak", "Dobrý den, milý pane Nový.", "Mýtny systém je nový."])
+def test_czech_and_slovak_y_acute_is_not_turkish_dotless_i(text: str) -> None:
+    """ý is Turkish ı read as cp1252, but also plain Czech/Slovak: without ş/ğ (þ/ð) it proves nothing."""
+    for languages in ([], ["cs"], ["sk"], ["en"], ["ru"], ["ar"]):
+        assert repair_text(text, languages=languages) == (text, [])
+        assert repair_fields(["Příliš žluťoučký kůň", text], languages=languages)[1] == []
+
+
+# --------------------------------------------------------------------------------------------
+# Mojibake as found in the wild: our layer must fix it exactly as ftfy alone does
+# --------------------------------------------------------------------------------------------
+# ftfy (6.3) installs no test data, so these are our own, one per mechanism and per language of
+# the outlets, built the way the damage happens (UTF-8 bytes decoded with the wrong code page, once
+# or several times) or typed as seen on pages.  The property: whatever the outlet's languages, our
+# remap layer stays out of the way and the result is exactly ftfy's, with our configuration.
+
+CONSERVATIVE_FTFY = {
+    "unescape_html": False,
+    "uncurl_quotes": False,
+    "fix_character_width": False,
+    "fix_latin_ligatures": False,
+    "fix_line_breaks": False,
+    "normalization": "NFC",
+}
+OUTLET_HINTS = ([], ["tr"], ["az"], ["ru"], ["ar"], ["en"], ["ru", "en", "az"])
+
+
+def garble(text: str, read: str, written: str = "utf-8", times: int = 1) -> str:
+    """``text`` written as ``written`` bytes and read back as ``read``, ``times`` over."""
+    for _ in range(times):
+        text = text.encode(written).decode(read)
+    return text
+
+
+WILD = [
+    # (what happened, garbled, fixed)
+    ("Turkish UTF-8 read as windows-1252", garble("Hükümet yeni vergi paketini açıkladı", "sloppy-windows-1252"), "Hükümet yeni vergi paketini açıkladı"),
+    ("Turkish capital dotted I alone", "Ä°zmir", "İzmir"),
+    ("Turkish headline, UTF-8 read as windows-1254", garble("Şırnak’ta kar yağışı: 45 köy yolu ulaşıma kapandı", "sloppy-windows-1254"), "Şırnak’ta kar yağışı: 45 köy yolu ulaşıma kapandı"),
+    ("Azerbaijani schwa, UTF-8 read as latin-1", garble("Azərbaycan Respublikası", "latin-1"), "Azərbaycan Respublikası"),
+    ("Azerbaijani capital schwa, UTF-8 read as windows-1252", garble("Əliyev və Ərdoğan", "sloppy-windows-1252"), "Əliyev və Ərdoğan"),
+    ("Russian UTF-8 read as windows-1251", garble("Президент подписал указ о поддержке семей", "windows-1251"), "Президент подписал указ о поддержке семей"),
+    ("Russian UTF-8 read as windows-1252", garble("Министерство финансов России", "sloppy-windows-1252"), "Министерство финансов России"),
+    ("Ukrainian UTF-8 read as windows-1251", garble("Київ, Україна", "windows-1251"), "Київ, Україна"),
+    ("Arabic UTF-8 read as windows-1252", garble("وزارة الخارجية", "sloppy-windows-1252"), "وزارة الخارجية"),
+    ("Arabic UTF-8 read as latin-1", garble("الأمم المتحدة", "latin-1"), "الأمم المتحدة"),
+    ("French UTF-8 read as windows-1252", "HÃ´tel de ville, Ã©tÃ© 2025", "Hôtel de ville, été 2025"),
+    ("Spanish capitals", "DOS AÃ‘OS DESPUÃ‰S", "DOS AÑOS DESPUÉS"),
+    ("German capitals", garble("GRÖSSTE STRAßE MÜNCHENS", "sloppy-windows-1252"), "GRÖSSTE STRAßE MÜNCHENS"),
+    ("Portuguese", garble("A informação sobre a eleição", "sloppy-windows-1252"), "A informação sobre a eleição"),
+    ("Polish UTF-8 read as windows-1250", garble("Zażółć gęślą jaźń", "sloppy-windows-1250"), "Zażółć gęślą jaźń"),
+    ("Czech UTF-8 read as ISO-8859-2", garble("Příliš žluťoučký kůň", "iso-8859-2"), "Příliš žluťoučký kůň"),
+    ("Greek UTF-8 read as windows-1253", garble("Αθήνα, Ελλάδα", "sloppy-windows-1253"), "Αθήνα, Ελλάδα"),
+    ("French UTF-8 read as MacRoman", garble("Café crème à emporter", "mac-roman"), "Café crème à emporter"),
+    ("Russian UTF-8 read as cp437", garble("Правительство", "cp437"), "Правительство"),
+    ("Curly quotes and apostrophe", garble("“It’s over,” she said.", "sloppy-windows-1252"), "“It’s over,” she said."),
+    ("Dashes, ellipsis, euro", garble("Prices – up 5 % … €20 more", "sloppy-windows-1252"), "Prices – up 5 % … €20 more"),
+    ("Closing quote with the undefined 0x9D", "â€œquotedâ€\x9d", "“quoted”"),
+    ("Non-breaking space after à", "Ã\xa0 la carte", "à la carte"),
+    ("Double encoding (UTF-8 read as windows-1252 twice)", garble("Türkiye’nin İhracatı", "sloppy-windows-1252", times=2), "Türkiye’nin İhracatı"),
+    ("Triple encoding", garble("doesn’t", "sloppy-windows-1252", times=3), "doesn’t"),
+    ("Emoji", garble("Harika 😀", "sloppy-windows-1252"), "Harika 😀"),
+    ("Flag and heart", garble("Türkiye 🇹🇷 ❤", "sloppy-windows-1252"), "Türkiye 🇹🇷 ❤"),
+    ("Checkmark", garble("✔ Tamam", "sloppy-windows-1252"), "✔ Tamam"),
+    ("Windows-1252 quotes decoded as latin-1 (C1 controls)", "\x93Merhaba\x94 dedi", "“Merhaba” dedi"),
+    ("Mixed: one real ü beside mojibake", "Bakı TÃ¼rkiye", "Bakı Türkiye"),
+    ("Byte order mark inside text", "\ufeffBaşlık", "Başlık"),
+    ("Decomposed accents", "Cafe\u0301 İstanbul", "Café İstanbul"),
+]
+
+
+@pytest.mark.parametrize(("garbled", "expected"), [c[1:] for c in WILD], ids=[c[0] for c in WILD])
+def test_wild_mojibake_is_fixed_exactly_as_ftfy_fixes_it(garbled: str, expected: str) -> None:
+    assert garbled != expected
+    assert ftfy.fix_text(garbled, **CONSERVATIVE_FTFY) == expected
+    for languages in OUTLET_HINTS:
+        fixed, repairs = repair_text(garbled, languages=languages)
+        assert fixed == expected, languages
+        assert repairs and all(r.startswith("ftfy:") for r in repairs), (languages, repairs)
+
+
+@pytest.mark.parametrize(("garbled", "expected"), [c[1:] for c in WILD], ids=[c[0] for c in WILD])
+def test_wild_mojibake_on_a_page_with_correct_fields(garbled: str, expected: str) -> None:
+    """The same damage in one paragraph of an otherwise correct page: only that paragraph changes."""
+    for languages in OUTLET_HINTS:
+        fixed, repairs = repair_fields([TURKISH, garbled, RUSSIAN, None, ARABIC], languages=languages)
+        assert fixed == [TURKISH, expected, RUSSIAN, None, ARABIC]
+        assert repairs and all(r.startswith("ftfy:") for r in repairs)
+
+
+# --------------------------------------------------------------------------------------------
+# Clean pages in many languages through the whole analyse_page path: nothing is "repaired"
+# --------------------------------------------------------------------------------------------
+
+CLEAN_PAGES = [
+    ("tr", "İstanbul'da şiddetli yağış hayatı olumsuz etkiledi", (
+        "İstanbul'da sabah saatlerinde başlayan sağanak yağış, özellikle Şişli, Beşiktaş ve Üsküdar'da trafiği durma noktasına getirdi.",
+        "Meteoroloji Genel Müdürlüğü, yağışın akşam saatlerine kadar aralıklarla süreceğini ve rüzgârın yer yer fırtınaya dönüşebileceğini açıkladı.",
+        "Valilik, vatandaşları \"zorunlu olmadıkça yola çıkmamaları\" konusunda uyardı; İETT bazı seferlerini iptal etti.",
+    ), ("cp1254", "iso-8859-9")),
+    ("az", "Əliyev Bakıda beynəlxalq enerji forumunda çıxış edib", (
+        "Azərbaycan Respublikasının Prezidenti İlham Əliyev Bakıda keçirilən beynəlxalq enerji forumunda çıxış edib.",
+        "Görüşdə iqtisadi əməkdaşlıq, bərpa olunan enerji mənbələri və Xəzər dənizi vasitəsilə ixrac məsələləri müzakirə olunub.",
+        "Forumda otuzdan çox ölkənin nümayəndələri iştirak edib, növbəti görüşün gələn il Şuşada keçirilməsi planlaşdırılır.",
+    ), ()),
+    ("ru", "В Москве прошло совещание по вопросам экономики", (
+        "Президент России сегодня провёл совещание с членами правительства, на котором обсуждались вопросы экономики и социальной политики.",
+        "«Мы должны обеспечить рост доходов граждан», — заявил он, добавив, что решения будут приняты до конца года.",
+        "По данным Росстата, инфляция в сентябре замедлилась до 6,1 %, а безработица осталась на историческом минимуме № 1.",
+    ), ("cp1251",)),
+    ("uk", "У Києві відкрили новий міст через Дніпро", (
+        "У Києві в п’ятницю відкрили новий міст через Дніпро, будівництво якого тривало понад п’ять років.",
+        "Міський голова зазначив, що міст з’єднає лівий і правий береги та зменшить затори у годину пік.",
+        "Рух громадського транспорту мостом розпочнеться з понеділка, а велосипедні доріжки запрацюють у ґрудні.",
+    ), ("cp1251",)),
+    ("kk", "Астанада жаңа ғылыми орталық ашылды", (
+        "Астанада жаңа ғылыми-зерттеу орталығы ашылды, онда жүзден астам жас ғалым жұмыс істейді.",
+        "Орталықта қазақ тілі мен өңірлік тарихқа арналған зертханалар, кітапхана және оқу залдары бар.",
+        "Ұйымдастырушылардың айтуынша, үш жыл ішінде мұнда халықаралық жобалар жүзеге асырылады.",
+    ), ()),
+    ("ar", "وزير الخارجية: المحادثات ستستأنف الأسبوع المقبل", (
+        "قال وزير الخارجية اليوم إن المحادثات بين البلدين ستستأنف الأسبوع المقبل في العاصمة، مؤكداً أهمية التعاون الاقتصادي والأمني.",
+        "وأضاف في مؤتمر صحفي: «نأمل أن نصل إلى اتفاق نهائي قبل نهاية العام»؛ فهل تنجح المساعي هذه المرة؟",
+        "وكانت الجولة السابقة قد انتهت دون نتائج ملموسة بعد خلافات حول آليات التنفيذ والجدول الزمني.",
+    ), ("cp1256",)),
+    ("fa", "بارش برف در تهران مدارس را تعطیل کرد", (
+        "بارش برف سنگین در تهران باعث شد مدارس ابتدایی روز شنبه تعطیل شوند و رفت‌وآمد در بزرگراه‌ها کند شود.",
+        "سازمان هواشناسی پیش‌بینی کرده است که بارش‌ها تا پایان هفته ادامه پیدا کند و دما کاهش یابد.",
+        "شهرداری از شهروندان خواست از خودروهای شخصی کمتر استفاده کنند و با زنجیر چرخ حرکت کنند.",
+    ), ()),
+    ("he", "בירושלים נפתח מוזיאון חדש לתולדות העיר", (
+        "בירושלים נפתח השבוע מוזיאון חדש המציג את תולדות העיר מימי קדם ועד ימינו.",
+        "במוזיאון מוצגים יותר מאלפיים פריטים, רבים מהם לראשונה בפני הקהל הרחב.",
+        "הכניסה לתלמידים ולגמלאים תהיה חינם בחודש הראשון, כך נמסר מהנהלת המוזיאון.",
+    ), ("cp1255",)),
+    ("el", "Νέα γραμμή μετρό εγκαινιάστηκε στην Αθήνα", (
+        "Η νέα γραμμή του μετρό εγκαινιάστηκε σήμερα στην Αθήνα, συνδέοντας το κέντρο με τα βόρεια προάστια.",
+        "Ο υπουργός Μεταφορών δήλωσε ότι η γραμμή θα εξυπηρετεί περισσότερους από εκατό χιλιάδες επιβάτες την ημέρα.",
+        "Τα δρομολόγια θα ξεκινούν στις πέντε και μισή το πρωί και θα ολοκληρώνονται μετά τα μεσάνυχτα.",
+    ), ("cp1253", "iso-8859-7")),
+    ("en", "Minister says “we will not back down” on £2m plan", (
+        "The minister said “we will not back down” — a phrase he repeated twice… critics called the £2m plan ‘reckless’.",
+        "The scheme, worth €2.3bn over five years, was approved by 312 votes to 289 after a debate that lasted past midnight.",
+        "© 2025 Reuters. Temperatures reached 31 °C in the capital, the highest for September since records began.",
+    ), ("cp1252",)),
+    ("de", "Bundesregierung berät über Straßenbahn in München", (
+        "Die Bundesregierung hat über die Förderung der Straßenbahn in München beraten; Bürger äußerten Kritik.",
+        "„Wir brauchen mehr Geld für den öffentlichen Nahverkehr“, sagte die Oberbürgermeisterin am Dienstag.",
+        "Die Kosten für die neue Linie werden auf 480 Millionen Euro geschätzt, die Bauzeit auf sechs Jahre.",
+    ), ("cp1252",)),
+    ("fr", "Le président annonce une réforme très attendue", (
+        "Le président a annoncé mercredi une réforme très attendue : « l’été sera décisif », a-t-il déclaré à Noël.",
+        "Les syndicats, réunis à l’hôtel de ville, ont salué un « premier pas » mais réclament davantage de garanties.",
+        "Selon l’Insee, le pouvoir d’achat des ménages a progressé de 0,8 % au troisième trimestre, grâce à la baisse des prix de l’énergie.",
+    ), ("cp1252",)),
+    ("es", "¿Qué pasará con el precio de la vivienda en España?", (
+        "El precio de la vivienda en España subió un 8 % en el último año, según los datos publicados el miércoles.",
+        "«Los jóvenes no pueden acceder a un piso», lamentó la ministra, que anunció nuevas ayudas para el alquiler.",
+        "¡La demanda no baja! Los expertos prevén que la tendencia continúe durante el próximo año en Madrid y Málaga.",
+    ), ("cp1252", "iso-8859-1")),
+    ("pt", "SÃO PAULO: AVIAÇÃO CIVIL REGISTRA ALTA", (
+        "SÃO PAULO — A aviação civil brasileira registrou alta de 12 % no número de passageiros no primeiro semestre.",
+        "Segundo a Anac, a recuperação foi puxada pelas rotas regionais e pela redução no preço das passagens.",
+        "As companhias aéreas esperam manter o crescimento com a inauguração de novas ligações para o Nordeste em março.",
+    ), ("cp1252",)),
+    ("is", "Þjóðin býr við góð lífskjör", (
+        "Það er gott að vera á Íslandi. Þjóðin býr við góð lífskjör og ýmsar náttúruperlur eru í boði.",
+        "Ferðamönnum hefur fjölgað mikið á síðustu árum og hótelum í Reykjavík hefur fjölgað að sama skapi.",
+        "Veðurstofan spáir því að það verði bjart og kalt um allt land um helgina.",
+    ), ("cp1252", "iso-8859-1")),
+    ("sv", "Nytt tåg mellan Göteborg och Malmö", (
+        "Ett nytt snabbtåg mellan Göteborg och Malmö börjar gå i december, meddelade trafikverket på måndagen.",
+        "Restiden kortas med nästan en halvtimme och biljetterna släpps redan i nästa vecka.",
+        "Kritiker menar att satsningen sker på bekostnad av underhållet av äldre banor i Norrland.",
+    ), ("cp1252", "iso-8859-1")),
+    ("pl", "Zażółć gęślą jaźń: nowy most w Łodzi", (
+        "W Łodzi otwarto nowy most nad torami kolejowymi, który połączy dwie części miasta.",
+        "Prezydent miasta podkreśliła, że inwestycja kosztowała ponad 120 mln zł i była współfinansowana ze środków unijnych.",
+        "Kierowcy muszą się jednak liczyć z utrudnieniami, ponieważ prace wykończeniowe potrwają do końca października.",
+    ), ("cp1250", "iso-8859-2")),
+    ("cs", "Nový rychlý vlak spojí Prahu s Brnem", (
+        "Nový rychlý vlak spojí Prahu s Brnem za méně než dvě hodiny, oznámily České dráhy.",
+        "Dobrý den, milý pane Nový.",
+        "Příliš žluťoučký kůň úpěl ďábelské ódy, napsal jeden z cestujících na sociální síti po první jízdě.",
+    ), ("cp1250", "iso-8859-2")),
+    ("ro", "Românii și-au ales președintele", (
+        "Românii și-au ales duminică președintele, într-un scrutin cu o prezență de peste 60 % la urne.",
+        "Noul șef al statului a promis că va sprijini reformele din justiție și va continua integrarea în zona euro.",
+        "Ședința de învestire are loc săptămâna viitoare la Parlamentul din București.",
+    ), ("iso-8859-16",)),
+    ("hu", "Árvíztűrő tükörfúrógép a Dunán", (
+        "Az árvízvédelmi gyakorlaton új szivattyúkat próbáltak ki a Duna budapesti szakaszán.",
+        "A katasztrófavédelem szerint a rendszer óránként több ezer köbméter vizet képes átemelni.",
+        "Őszre további húsz település kap hasonló felszerelést a kormány döntése alapján.",
+    ), ("cp1250", "iso-8859-2")),
+    ("vi", "Hà Nội mở thêm tuyến xe buýt điện", (
+        "Hà Nội vừa đưa vào hoạt động thêm ba tuyến xe buýt điện nối trung tâm với các khu đô thị mới.",
+        "Theo Sở Giao thông, mỗi ngày các tuyến này có thể phục vụ khoảng mười nghìn lượt hành khách.",
+        "Thành phố đặt mục tiêu đến năm 2030 toàn bộ xe buýt sử dụng năng lượng sạch.",
+    ), ()),
+]
+
+
+#: HTML decodes these labels with their Windows superset (the Encoding Standard).
+HTML_READING = {"iso8859-1": "cp1252", "iso8859-9": "cp1254"}
+
+
+class CleanParser(ArticleParser):
+    """A plain article layout: the page's own parser path, without any outlet's quirks."""
+
+    version = "v1"
+    root = "article.story"
+
+    def title(self) -> str | None:
+        return first_text(self.sel, "article.story h1")
+
+    def paragraphs(self) -> list[str] | None:
+        return paragraphs_of(self.sel, "article.story .body p")
+
+
+def clean_outlet(languages: list[str]) -> type[OutletSpider]:
+    """An outlet declaring ``languages`` (the hint decode_body and repair_fields get)."""
+    attributes = {
+        "name": "cleantest",
+        "domain": "news.example",
+        "home": "https://news.example/",
+        "languages": tuple(languages),
+        "article_urls": re.compile(r"^/news/\d+/"),
+        "parsers": (CleanParser,),
+    }
+    return type("CleanOutlet", (OutletSpider,), attributes)
+
+
+def clean_page(lang: str, title: str, paragraphs: tuple[str, ...], label: str) -> str:
+    body = "\n".join(f"<p>{html_escape.escape(p, quote=False)}</p>" for p in paragraphs)
+    return (
+        f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="{label}">'
+        f"<title>{html_escape.escape(title, quote=False)}</title></head>\n"
+        f'<body><nav><a href="/">Home</a></nav>\n<article class="story"><h1>{html_escape.escape(title, quote=False)}</h1>\n'
+        f'<div class="body">{body}</div></article>\n<footer>news.example</footer></body></html>\n'
+    )
+
+
+def test_clean_corpus_covers_the_outlets_languages_and_their_code_pages() -> None:
+    by_language = {lang: encodings for lang, _, _, encodings in CLEAN_PAGES}
+    assert {"tr", "az", "ru", "ar", "en"} <= set(by_language)
+    assert {"cp1254", "iso-8859-9"} <= set(by_language["tr"])
+    assert "cp1251" in by_language["ru"] and "cp1256" in by_language["ar"]
+    for _lang, title, paragraphs, encodings in CLEAN_PAGES:
+        for encoding in encodings:
+            for piece in (title, *paragraphs):
+                piece.encode(encoding)  # strict: the page really is in that code page
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "paragraphs", "encodings"), CLEAN_PAGES, ids=[c[0] for c in CLEAN_PAGES]
+)
+def test_clean_page_passes_analyse_page_unchanged(
+    lang: str, title: str, paragraphs: tuple[str, ...], encodings: tuple[str, ...]
+) -> None:
+    for encoding in ("utf-8", *encodings):
+        body = clean_page(lang, title, paragraphs, encoding).encode(encoding)
+        used = HTML_READING.get(codecs.lookup(encoding).name, codecs.lookup(encoding).name)
+        for languages in ([lang], *OUTLET_HINTS):
+            result = analyse_page(
+                "https://news.example/news/1/story",
+                200,
+                body,
+                content_type=f"text/html; charset={encoding}",
+                outlet=clean_outlet(languages),
+            )
+            where = (encoding, languages)
+            assert result.verdict == "article", where
+            assert result.title == title, where
+            assert result.paragraphs == list(paragraphs), where
+            assert result.encoding["used"] == used, where
+            assert result.encoding["repairs"] == [], where
+            assert result.encoding["undecodable_bytes"] == 0, where
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "paragraphs", "encodings"), CLEAN_PAGES, ids=[c[0] for c in CLEAN_PAGES]
+)
+def test_clean_page_through_the_generic_extractor_is_not_repaired(
+    lang: str, title: str, paragraphs: tuple[str, ...], encodings: tuple[str, ...]
+) -> None:
+    """No outlet (``newsarchive extract`` on an unknown host): trafilatura extracts, nothing is repaired.
+
+    The text itself is trafilatura's business (it drops the Persian zero-width non-joiner, for one);
+    here only the encoding layer is judged.
+    """
+    for encoding in ("utf-8", *encodings):
+        body = clean_page(lang, title, paragraphs, encoding).encode(encoding)
+        result = analyse_page(
+            "https://news.example/news/1/story", 200, body, content_type=f"text/html; charset={encoding}"
+        )
+        assert result.title == title, encoding
+        assert result.encoding["repairs"] == [], encoding
+        assert result.encoding["undecodable_bytes"] == 0, encoding
+
+
+# --------------------------------------------------------------------------------------------
+# The detector: an independent witness, and the scripts no outlet hints at
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("meta", ["iso-8859-1", "windows-1252", "koi8-r"])
+def test_detector_is_not_told_the_declared_label(meta: str) -> None:
+    """chardet 7 echoes any <meta charset> that decodes the bytes; the decision must record what the
+    bytes say, so the declarations are hidden from it."""
+    html = page(TURKISH * 2, head=f'<meta charset="{meta}">')
+    decision = decode_body(html.encode("cp1254"), None)[1]
+    assert decision.declared_meta == normalise_codec(meta)
+    assert decision.detected in {"cp1254", "iso8859-9"}
+
+
+@pytest.mark.parametrize(("lang", "encoding"), [("el", "cp1253"), ("el", "iso-8859-7"), ("he", "cp1255")])
+def test_unlabelled_greek_and_hebrew_are_not_taken_for_cyrillic(lang: str, encoding: str) -> None:
+    """Their letters read as cp1252 are runs of À-ÿ like Cyrillic; only the detector can tell."""
+    _, title, paragraphs, _ = next(c for c in CLEAN_PAGES if c[0] == lang)
+    for text in (title, " ".join(paragraphs)):
+        html = page(text)
+        decoded, decision = decode_body(html.encode(encoding), None)
+        assert decoded == html
+        assert decision.undecodable_bytes == 0
+
+
+def test_refuted_label_falls_back_to_the_detected_code_page_itself() -> None:
+    """ISO-8859-2 detected must decode as ISO-8859-2: windows-1250 (chardet's "superset") is not one."""
+    _, _, paragraphs, _ = next(c for c in CLEAN_PAGES if c[0] == "pl")
+    html = page(" ".join(paragraphs))
+    body = html.encode("iso-8859-2")
+    text, decision = decode_body(body, "text/html; charset=shift_jis")
+    assert_lossless(text, html, body, decision)
+    assert decision.used == "iso8859-2"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [ARABIC, "كيف حالك؟", "قال الوزير: «نعم»؛ هل يتغير شيء؟", TURKISH, RUSSIAN, AZERBAIJANI],
+    ids=["ar", "ar-question", "ar-punctuation", "tr", "ru", "az"],
+)
+def test_utf8_read_as_windows_1256_is_undone(text: str) -> None:
+    """Arabic sites' commonest mojibake ("ط§ظ„ط¹ط±ط¨ظٹط©"), which ftfy does not attempt."""
+    garbled = text.encode("utf-8").decode("cp1256")
+    assert ftfy.fix_text(garbled, **CONSERVATIVE_FTFY) != text  # ftfy alone cannot restore it
+    for languages in OUTLET_HINTS:
+        assert repair_text(garbled, languages=languages) == (text, ["remap:cp1256->utf-8"])
+        fixed, repairs = repair_fields([ARABIC, garbled], languages=languages)
+        assert (fixed, repairs) == ([ARABIC, text], ["remap:cp1256->utf-8"])

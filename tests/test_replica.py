@@ -34,7 +34,7 @@ from crawler.replica.model import GONE_VERDICT
 from crawler.replica.render import parse_iso
 from crawler.replica.server import LOG_ENV
 from crawler.replica.shared import FOLDER
-from crawler.replica.sites import caliber, haberportali, jsnews, menafn
+from crawler.replica.sites import caliber, dailynews, haberportali, jsnews, menafn, tidewater
 
 from .conftest import ROOT, SHARED_DATA, needs_shared_data
 
@@ -110,7 +110,9 @@ SERVER_RENDERED = [p for p in ARTICLES if p.outlet != jsnews.DOMAIN]
 def test_catalogue_is_consistent() -> None:
     keys = [(p.outlet, p.path) for p in CATALOGUE]
     assert len(keys) == len(set(keys)), "a page is catalogued twice"
-    assert set(OUTLETS) == {menafn.DOMAIN, caliber.DOMAIN, haberportali.DOMAIN, jsnews.DOMAIN}
+    assert set(OUTLETS) == {
+        menafn.DOMAIN, caliber.DOMAIN, haberportali.DOMAIN, jsnews.DOMAIN, dailynews.DOMAIN, tidewater.DOMAIN
+    }
     for page in CATALOGUE:
         assert (page.kind == "redirect") == (300 <= page.status < 400)
         if page.kind in ("feed", "sitemap", "redirect"):
@@ -177,8 +179,8 @@ def test_article_contains_every_paragraph_and_its_title(base: str, page: Replica
     markup = decoded(page, fetch_politely(url_of(base, page)).body)
     blocks = block_texts(markup)
     for paragraph in page.paragraphs:
-        assert paragraph in blocks, paragraph
-    assert page.title in block_texts(markup, ("h1",))
+        assert page.as_served(paragraph) in blocks, paragraph
+    assert page.as_served(page.title) in block_texts(markup, ("h1",))
 
 
 @pytest.mark.parametrize(
@@ -189,7 +191,7 @@ def test_menafn_article_carries_the_seed_problems(base: str, page: ReplicaPage) 
     blocks = block_texts(markup)
     # The body twice (the mobile copy may skip the lead), each paragraph once per copy.
     for paragraph in page.paragraphs[1:]:
-        assert blocks.count(paragraph) == 2, paragraph
+        assert blocks.count(page.as_served(paragraph)) == 2, paragraph
     # The error template comes first, hidden one of three ways.
     template = markup.index('<div class="error-template')
     assert template < markup.index('<h1 class="story-title">')
@@ -240,6 +242,7 @@ def test_soft_404s_show_their_message_with_status_200(base: str) -> None:
         (caliber.DOMAIN, "ru"): "Страница не найдена",
         (caliber.DOMAIN, "az"): "Səhifə tapılmadı",
         (haberportali.DOMAIN, "tr"): "Sayfa bulunamadı",
+        (tidewater.DOMAIN, "en"): "We searched the whole newsroom and came back empty-handed.",  # no known phrase
     }
     soft = [p for p in CATALOGUE if p.kind == "soft404"]
     assert {(p.outlet, p.language) for p in soft} == set(messages)
@@ -276,10 +279,10 @@ def test_turkish_portal_markup(base: str) -> None:
         markup = decoded(page, fetch(url_of(base, page)).body)
         document = lxml.html.fromstring(markup)
         assert document.cssselect(".cat-tags a")[0].text_content() == f"#{page.section}"
-        assert [" ".join(e.text_content().split()) for e in document.cssselect(".entry-content > *")] == list(
-            page.paragraphs
-        )
-        assert block_texts(markup).count(page.title) == 2, "title repeated under the post"
+        assert [" ".join(e.text_content().split()) for e in document.cssselect(".entry-content > *")] == [
+            page.as_served(p) for p in page.paragraphs
+        ]
+        assert block_texts(markup).count(page.as_served(page.title)) == 2, "title repeated under the post"
         assert re.search(
             r"\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}", document.cssselect(".entry-meta")[0].text_content()
         )
@@ -307,8 +310,16 @@ def test_the_required_charset_cases_exist() -> None:
     cases = {(p.outlet, p.served_charset_label, p.body_encoding) for p in MISLABELLED}
     assert cases == {
         (menafn.DOMAIN, "windows-1252", "utf-8"),
+        (menafn.DOMAIN, "iso-8859-1", "windows-1256"),
         (caliber.DOMAIN, "windows-1252", "windows-1251"),
+        (caliber.DOMAIN, "ISO-8859-1", "utf-8"),
         (haberportali.DOMAIN, "ISO-8859-1", "windows-1254"),
+        (haberportali.DOMAIN, "windows-1252", "windows-1254"),
+    }
+    garbled = {(p.outlet, p.text_mojibake) for p in CATALOGUE if p.text_mojibake}
+    assert garbled == {
+        (menafn.DOMAIN, ("utf-8", "windows-1252")),
+        (haberportali.DOMAIN, ("windows-1254", "windows-1252")),
     }
     latin5 = next(p for p in CATALOGUE if p.path == haberportali.LATIN5)
     assert (latin5.served_charset_label, latin5.body_encoding) == ("ISO-8859-9", "iso-8859-9")

@@ -695,6 +695,29 @@ CASES = [
         id="empty-article-url",
     ),
     pytest.param(
+        page(
+            title="Xəzər sahilində yeni park istifadəyə verildi",
+            main="\n\n".join(
+                (
+                    "Xəzər dənizi sahilində salınan yeni park bazar günü sakinlərin istifadəsinə verilib.",
+                    "Parkın ərazisində velosiped yolları və uşaq meydançaları yaradılıb.",
+                    "Layihə çərçivəsində iki mindən çox ağac əkilib.",
+                    "Sakinlər parkın axşam saatlarında da açıq olmasından razı qaldıqlarını bildiriblər.",
+                )
+            ),
+            url_kind="article",
+        ),
+        "article",
+        ["short-text"],
+        id="short-brief-in-paragraphs-at-article-url",
+    ),
+    pytest.param(
+        page(title="Example News", main=PARAGRAPHS["en"][0], url_kind="article"),
+        "soft404",
+        ["thin-text", "url:article"],
+        id="one-teaser-paragraph-at-article-url",
+    ),
+    pytest.param(
         page(title="Example News", main="Share this story."), "soft404", ["thin-text"], id="empty-unknown-url"
     ),
     pytest.param(
@@ -713,7 +736,7 @@ CASES = [
         page(
             title="Example News",
             main=body("en", 2),
-            lead="Page not found. " + PARAGRAPHS["en"][0],
+            lead="Page not found.\n" + PARAGRAPHS["en"][0],  # one line per block, as in visible text
             noindex=True,
         ),
         "soft404",
@@ -722,10 +745,209 @@ CASES = [
     ),
 ]
 
+# --- prose, headlines and URL shapes (measured on tests/verdict_eval) ------------------------------
+
+GOSUSLUGI = (
+    "Пользователи портала госуслуг в последние дни жалуются на то, что при попытке открыть некоторые "
+    "разделы видят сообщение «Страница не найдена» и код ошибки 404.",
+    "В Минцифры объяснили, что сбой связан с переносом части сервисов на новую платформу. Старые ссылки "
+    "на разделы с заявлениями не были перенаправлены на новые адреса.",
+    "Специалисты отмечают, что подобные ошибки снижают доверие к цифровым сервисам и мешают поисковым "
+    "системам индексировать государственные сайты.",
+    "В министерстве пообещали восстановить все ссылки до конца недели и рекомендовали заходить в нужные "
+    "разделы через главную страницу портала.",
+)
+EDEVLET = (
+    "Vatandaşlar, son günlerde e-Devlet üzerinden bazı belgeleri almaya çalışırken ekranda 404 hatası ile "
+    "karşılaştıklarını ve 'Aradığınız sayfa bulunamadı' uyarısı aldıklarını sosyal medyada paylaştı.",
+    "Yetkililer, sorunun bir kurumun sistem güncellemesi sırasında bağlantı adreslerinin değiştirilmesinden "
+    "kaynaklandığını, eski bağlantıların yeni adreslere yönlendirilmediğini belirtti.",
+    "Bilişim uzmanları, bu tür hataların yalnızca kullanıcıları değil arama motorlarını da etkilediğini, "
+    "sayfa bulunamadı mesajı veren bağlantıların sitelerin görünürlüğünü düşürdüğünü hatırlattı.",
+    "Yetkililer, eksik yönlendirmelerin hafta sonuna kadar tamamlanacağını ve belgelere erişimde yaşanan "
+    "sorunun kalıcı olarak giderileceğini açıkladı. Vatandaşlardan çağrı merkezine başvurmaları istendi.",
+)
+SHORT_ARTICLE = (  # ~130 words: an ordinary local story, below FULL_BODY_WORDS
+    "Fishermen in the bay face further cuts to their cod quotas next year after scientists advised that "
+    "stocks in the northern grounds had failed to recover as quickly as expected.",
+    "The reductions, of around fifteen percent, were agreed at talks that ended late on Friday. Industry "
+    "leaders said the decision would force some smaller boats out of business altogether.",
+    "Scientists said warmer water had pushed some species further north and that the remaining stocks "
+    "needed several years of lower catches to rebuild to a sustainable level.",
+    "The regional government promised a support package for affected crews, including money to adapt "
+    "boats and training for younger fishermen who want to move into aquaculture.",
+)
+LEAKED_TEMPLATE = "403\nSorry!!\nError! We're sorry, but the page you were looking for doesn't exist."
+CHROME = "\n".join(["Home", "Local", "Business", "Sport", "Weather", "Contact us"])
+
+CASES += [
+    pytest.param(
+        page(
+            title="«Страница не найдена»: пользователи госуслуг пожаловались на ошибку 404 — Ведомости",
+            h1="«Страница не найдена»: пользователи госуслуг пожаловались на ошибку 404",
+            main="\n\n".join(GOSUSLUGI),
+            url_kind="article",
+        ),
+        "article",
+        ["phrase-outweighed"],
+        id="ru-guillemets-quote-a-phrase-in-the-headline",
+    ),
+    pytest.param(
+        page(
+            title="e-Devlet'te 404 hatası şikayeti | Haber",
+            h1="e-Devlet'te 404 hatası şikayeti",
+            main="\n\n".join(EDEVLET),
+            url_kind="article",
+        ),
+        "article",
+        [],
+        id="tr-prose-mentions-phrases-in-a-middling-body",
+    ),
+    pytest.param(
+        replace(
+            article("en", "Fishing fleet faces new quota cuts", n=0),
+            headings=["403", "Fishing fleet faces new quota cuts"],
+            main_text="\n\n".join(SHORT_ARTICLE),
+            paragraph_count=4,
+            lead_text=f"{LEAKED_TEMPLATE}\nFishing fleet faces new quota cuts\n{SHORT_ARTICLE[0]}",
+        ),
+        "article",
+        ["phrase-outweighed"],
+        id="title-and-h1-agree-beside-a-leaked-403-heading",
+    ),
+    pytest.param(
+        page(
+            title="Minister resigns over expenses | Northline",
+            h1="This story is no longer available",
+            main="This article has been removed. Read our latest coverage below.",
+            url_kind="article",
+        ),
+        "soft404",
+        ["h1-phrase:en"],
+        id="removed-story-keeps-its-title",
+    ),
+    pytest.param(
+        page(
+            title="Erişim Engeli",
+            main="Bu internet sitesi hakkında, İstanbul Sulh Ceza Hakimliği'nin 12/06/2025 tarihli kararı ile "
+            "5651 sayılı kanun kapsamında erişim engellenmiştir.",
+        ),
+        "blocked",
+        ["title-phrase:tr", "text-phrase:tr"],
+        id="tr-block-notice-in-legal-prose",
+    ),
+    pytest.param(
+        page(
+            title="Citizens report broken links on e-government portal",
+            h1="Citizens report broken links on e-government portal",
+            main="Users of the portal said on Monday that several services showed a page not found message "
+            "instead of the application form they were looking for this week.",
+        ),
+        "article",
+        ["short-text"],
+        id="brief-mentions-a-phrase-in-prose",
+    ),
+    pytest.param(
+        page(
+            title="Outages — latest news",
+            h1="Outages",
+            main="",
+            lead="Outages\nPage not found: why government links break\nBank app down for second day",
+            url="https://northline.example/tag/outages",
+            link_density=0.7,
+        ),
+        "listing",
+        ["url-shape:listing"],
+        id="tag-page-teaser-quotes-a-phrase",
+    ),
+    pytest.param(
+        page(
+            title="Search — Northline",
+            h1="We couldn't match that address",
+            main="No stories matched your search.",
+            url="https://northline.example/economy/chip-subsidy-row-deepens-c11b20",
+            link_density=0.8,
+        ),
+        "soft404",
+        ["thin-text"],
+        id="thin-link-dense-page-at-an-article-shaped-url",
+    ),
+    pytest.param(
+        page(
+            title="Harvest festival returns to the market square",
+            main=PARAGRAPHS["en"][0],
+            url="https://valleygazette.example/story.php?id=20931",
+        ),
+        "article",
+        ["short-text"],
+        id="query-id-is-not-a-section",
+    ),
+    pytest.param(
+        page(
+            title="Why the port is growing | Example News",
+            h1="Why the port is growing",
+            main="World",
+            visible_text="\n".join([CHROME, "Why the port is growing", *PARAGRAPHS["en"], *PARAGRAPHS["en"]]),
+        ),
+        "article",
+        ["visible-body"],
+        id="extractor-missed-a-visible-article",
+    ),
+    pytest.param(
+        page(
+            title="Bridge closed after lorry crash — Northline",
+            h1="Bridge closed after lorry crash",
+            main="Breaking",
+            visible_text="\n".join(
+                [
+                    CHROME,
+                    "Breaking",
+                    "Bridge closed after lorry crash",
+                    "The northbound carriageway of the river bridge is closed after a lorry overturned shortly "
+                    "before seven this morning, police said.",
+                    "Drivers are advised to avoid the area. Nobody was seriously hurt, according to the "
+                    "ambulance service.",
+                    "Most read",
+                ]
+            ),
+        ),
+        "article",
+        ["visible-body"],
+        id="brief-whose-text-the-extractor-missed",
+    ),
+    pytest.param(
+        page(
+            title="Example News",
+            main="World",
+            visible_text="\n".join([CHROME, *PARAGRAPHS["en"], *PARAGRAPHS["en"]]),
+        ),
+        "soft404",
+        ["thin-text"],
+        id="visible-text-without-a-headline-is-no-article",
+    ),
+    pytest.param(
+        replace(
+            article("en", "Library extends opening hours", n=0),
+            headings=["403", "Library extends opening hours"],
+            main_text="The town library will stay open until eight on Tuesdays and Thursdays from next week.",
+            paragraph_count=1,
+            visible_text=f"{CHROME}\n{LEAKED_TEMPLATE}\nLibrary extends opening hours\nThe town library will "
+            "stay open until eight on Tuesdays and Thursdays from next week.",
+            template_blocks=frozenset(
+                fold(line) for line in [*CHROME.splitlines(), *LEAKED_TEMPLATE.splitlines()]
+            ),
+        ),
+        "soft404",
+        ["template-stripped", "thin-text", "url:article"],
+        id="template-stripped-then-judged-on-what-remains",
+    ),
+]
+
 REASON = re.compile(
     r"^(status:\d{3}|(title|h1|text)-phrase:[a-z]{2}|redirect-to-home|thin-text|short-text|full-body|"
     r"phrase-outweighed|noindex|(challenge|captcha):[a-z-]+|consent-wall|paywall|login-form|"
-    r"url:(listing|article)|url-shape:listing|link-dense)$"
+    r"url:(listing|article)|url-shape:listing|link-dense|visible-body|template-stripped|"
+    r"probe-match:[01]\.\d\d)$"
 )
 
 

@@ -105,7 +105,8 @@ class ReplicaState:
     """Mutable state of one server instance.
 
     Only behaviour that real sites show over time lives here (a rate limiter that lets the second try
-    through), so two servers started side by side never influence each other.
+    through, a story edited after publication once a control URL is hit), so two servers started side by
+    side never influence each other.
     """
 
     def __init__(self) -> None:
@@ -119,6 +120,11 @@ class ReplicaState:
                 return False
             self._seen.add(key)
             return True
+
+    def seen(self, key: str) -> bool:
+        """Whether ``key`` was asked for on this server already, without counting this as a visit."""
+        with self._lock:
+            return key in self._seen
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from crawler.replica.model import ReplicaState, Reply, Request, Site
 from crawler.replica.render import attr, plain_reply, text
 from crawler.replica.shared import SharedPages, default_shared_data
 from crawler.replica.sites import SITES
+from crawler.replica.sites.turkish_wires import discovery_reply
 
 LOG_ENV = "NEWSARCHIVE_REPLICA_LOG"
 
@@ -57,6 +58,10 @@ class Replica:
         shared = self.shared.reply(domain, rest)
         if shared is not None:
             return shared
+        # Home, sections, feeds and sitemaps of the outlets whose articles are saved pages.
+        discovery = discovery_reply(domain, rest, base_url, self.shared)
+        if discovery is not None:
+            return discovery
         return plain_reply(404, "404 Not Found")
 
     def robots_txt(self, base_url: str) -> str:

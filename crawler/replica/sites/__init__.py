@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from crawler.replica.model import Site
-from crawler.replica.sites import caliber, haberportali, jsnews, menafn
+from crawler.replica.sites import caliber, dailynews, haberportali, jsnews, menafn, tidewater
 
-SITES: tuple[Site, ...] = (menafn.SITE, caliber.SITE, haberportali.SITE, jsnews.SITE)
+SITES: tuple[Site, ...] = (
+    menafn.SITE, caliber.SITE, haberportali.SITE, jsnews.SITE, dailynews.SITE, tidewater.SITE
+)
 
 __all__ = ["SITES"]

@@ -13,8 +13,12 @@ use the markup the spider will select on: ``.post``, ``.post_title``, ``.post_ti
 * "Caliber.Az reports" inside a paragraph is the outlet's own attribution and stays in the text.
 * Soft 404s: removed posts answer 200 with "Страница не найдена" / "Səhifə tapılmadı"; the stale
   sitemap still lists them. Unknown paths answer the same template with a real 404.
+* A banner slot ("Реклама" / "Advertisement" / "Reklam") sits inside ``.post_body`` after the third
+  paragraph: a body selector alone keeps it.
 * One Russian post is stored in windows-1251 but nginx labels it windows-1252 (its ``<meta charset>``
   says windows-1251): decoding by the header turns Cyrillic into Latin-1 mojibake.
+* One Azerbaijani post is UTF-8 labelled ISO-8859-1 in header and ``<meta>`` (ə Ə exist in no
+  single-byte code page, so only UTF-8 can be right): decoding by the label gives É\x99 for ə.
 """
 
 from __future__ import annotations
@@ -290,6 +294,16 @@ def _header(language: str) -> str:
     )
 
 
+def _in_body_ad(language: str) -> str:
+    """The banner slot the site places inside the post body, labelled in the page's language."""
+    label = {"ru": "Реклама", "en": "Advertisement", "az": "Reklam"}[language]
+    return (
+        f'      <div class="post_banner"><span class="banner_label">{label}</span>'
+        '<a href="https://ads.caliber.az/click?b=218" rel="nofollow"><img src="/caliber.az/banners/218.jpg" '
+        'alt=""></a></div>'
+    )
+
+
 def _footer() -> str:
     return (
         '<footer class="footer">\n'
@@ -314,7 +328,8 @@ def _post_html(post: Post) -> str:
         f'    <h1 class="post_title">{text(post.title)}</h1>\n'
         f'    <div class="post_info"><span class="post_time">{post.visible_time}</span>'
         f'<span class="post_views">{labels["views"]}: {post.views}</span></div>\n'
-        f'    <div class="post_body">\n{block(post.paragraphs)}\n    </div>\n'
+        f'    <div class="post_body">\n{block(post.paragraphs[:3])}\n{_in_body_ad(post.language)}\n'
+        f'{block(post.paragraphs[3:])}\n    </div>\n'
         f"{signature}"
         f'    <div class="post_share">{labels["share"]}: <a href="https://t.me/share/url?url=https%3A%2F%2F'
         f'caliber.az{attr(post.path)}">Telegram</a> <a href="https://www.facebook.com/sharer.php?u=https%3A%2F%2F'

@@ -10,13 +10,15 @@ It imitates the page behind seed 004 and the legacy-charset habits of older Turk
 * Dates are day first, ``05.04.2025 14:30``, Turkish time (+03:00); only one post also has machine-readable
   ``article:published_time`` and ``<time datetime>``.
 * Encodings: one post is windows-1254 bytes labelled ISO-8859-1 in both header and ``<meta>`` (the blog's
-  charset setting is wrong, so ı İ ş ğ arrive as ý Ý þ ð), one is ISO-8859-9 labelled correctly, one UTF-8.
+  charset setting is wrong, so ı İ ş ğ arrive as ý Ý þ ð), one the same labelled windows-1252, one is
+  ISO-8859-9 labelled correctly, one UTF-8, and one correctly labelled UTF-8 page whose *text* is already
+  garbled (moved from the old windows-1254 site through a latin1 database connection: "Ýstanbul Boðazý").
 * A removed post answers 200 with "Sayfa bulunamadı" (soft 404), linked only from a related-posts box.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -64,6 +66,7 @@ class Post:
     tags: tuple[str, ...] = ()
     related: tuple[str, ...] = ()  # paths
     notes: str = ""
+    text_mojibake: tuple[str, str] | None = None  # garbled by the CMS: see ReplicaPage.text_mojibake
 
     @property
     def path(self) -> str:
@@ -156,11 +159,60 @@ POSTS: tuple[Post, ...] = (
         related=("/denizcilik-toplantisi-gemiler-icin-yeni-emisyon-siniri-yolda/",),
         notes="ISO-8859-9, labelled correctly (no curly quotes: the charset has none).",
     ),
+    Post(
+        4866,
+        "izmirde-siddetli-yagis-okullar-bir-gun-tatil-edildi",
+        "İzmir’de şiddetli yağış: Okullar bir gün tatil edildi",
+        "gundem",
+        "2025-09-03T07:20:00+03:00",
+        (
+            "İzmir’de gece saatlerinde başlayan şiddetli yağış, kentin birçok ilçesinde su baskınlarına yol "
+            "açtı.",
+            "Valilik, öğrencilerin güvenliği için okulların bir gün süreyle tatil edildiğini duyurdu.",
+            "Bayraklı ve Karşıyaka’da bazı sokaklar göle dönerken, itfaiye ekipleri sabaha kadar çalıştı.",
+            "Meteoroloji Genel Müdürlüğü, yağışların Çarşamba akşamına kadar aralıklarla süreceğini açıkladı.",
+            "Vatandaşlara, dere yataklarından ve alt geçitlerden uzak durmaları çağrısında bulunuldu.",
+            "Kısa sürede 120 milimetreyi aşan yağış, son on yılın en yüksek değerlerinden biri olarak "
+            "kaydedildi.",
+        ),
+        authors=("Selin Aksoy",),
+        charset="windows-1252",
+        body_encoding="windows-1254",
+        tags=("hava durumu",),
+        related=("/baskentte-toplu-tasimada-akilli-kart-sistemi-yenileniyor/",),
+        notes="windows-1254 bytes labelled windows-1252 in header and <meta>: ı İ ş ğ decode as ý Ý þ ð.",
+    ),
+    Post(
+        4873,
+        "bogazda-sis-nedeniyle-gemi-gecisleri-durduruldu",
+        "Boğaz’da sis nedeniyle gemi geçişleri durduruldu",
+        "gundem",
+        "2025-02-11T10:05:00+03:00",
+        (
+            "İstanbul Boğazı’nda sabah saatlerinde etkili olan yoğun sis nedeniyle gemi geçişleri çift yönlü "
+            "olarak askıya alındı.",
+            "Kıyı Emniyeti Genel Müdürlüğü, görüş mesafesinin yer yer 200 metrenin altına düştüğünü bildirdi.",
+            "Şehir hatları vapurlarının bazı seferleri iptal edilirken, Üsküdar ve Beşiktaş iskelelerinde "
+            "yoğunluk yaşandı.",
+            "“BEKLEYEN GEMİ SAYISI 40’I AŞTI”",
+            "Yetkililer, Boğaz’ın her iki girişinde geçiş için bekleyen gemi sayısının 40’ı aştığını açıkladı.",
+            "Sisin öğle saatlerinde dağılmasıyla birlikte trafiğin kademeli olarak normale dönmesi bekleniyor.",
+        ),
+        headings=frozenset({3}),
+        authors=("Burak Şahin",),
+        tags=("İstanbul", "deniz trafiği"),
+        related=("/denizcilik-toplantisi-gemiler-icin-yeni-emisyon-siniri-yolda/",),
+        notes="Moved from the portal's old windows-1254 site through a latin1 database connection: the post "
+        "text is cp1254 read as cp1252 (Ýstanbul Boðazý), stored and served as correctly labelled UTF-8.",
+        text_mojibake=("windows-1254", "windows-1252"),
+    ),
 )
 
 BY_PATH = {post.path: post for post in POSTS}
 MISLABELLED = POSTS[1].path
 LATIN5 = POSTS[2].path
+MISLABELLED_1252 = POSTS[3].path
+TEXT_MOJIBAKE = POSTS[4].path
 
 
 # --- page chrome ----------------------------------------------------------------------------------------
@@ -238,7 +290,8 @@ def _post_html(post: Post) -> str:
         f"{text(BY_PATH[path].title if path in BY_PATH else 'Yazarkasa kampanyası sona erdi')}</a></li>"
         for path in post.related
     )
-    following = POSTS[(POSTS.index(post) + 1) % len(POSTS)]
+    index = next(i for i, p in enumerate(POSTS) if p.post_id == post.post_id)  # ``post`` may be a garbled copy
+    following = POSTS[(index + 1) % len(POSTS)]
     teaser = following.title[: max(20, len(following.title) - 12)].rsplit(" ", 1)[0]
     classes = (
         f"post-{post.post_id} post type-post status-publish format-standard hentry category-{post.category}"
@@ -340,9 +393,16 @@ def _build() -> Site:
             served_charset_label=post.charset,
             body_encoding=post.body_encoding,
             notes=post.notes,
+            text_mojibake=post.text_mojibake,
+        )
+        shown = replace(
+            post,
+            title=page.as_served(post.title),
+            paragraphs=tuple(page.as_served(p) for p in post.paragraphs),
+            authors=tuple(page.as_served(a) for a in post.authors),
         )
         shortlink = (("Link", f"<{PREFIX}/?p={post.post_id}>; rel=shortlink"),)
-        site.page(page, _html(page, _post_html(post), shortlink))
+        site.page(page, _html(page, _post_html(shown), shortlink))
 
     home = _page("/", "listing", "listing", 200)
     site.page(home, _html(home, _listing_html("Son Haberler", list(POSTS))))

@@ -5,23 +5,44 @@ the story id from the address, fetches ``/api/articles/<id>.json`` and renders h
 paragraphs. The plain HTTP body therefore holds no article text at all: the page exists so that the
 rendering path (Playwright) is exercised and so that "empty shell" is never mistaken for a soft 404 or for
 an article. The catalogue records what the *rendered* page shows.
+
+Two pages are not like the others. ``STALLED`` is a shell whose API call never answers (a hung upstream):
+the page never finishes loading, and a crawler has to give up on it, say so, and go on. ``ARCHIVED`` is
+a story from the outlet's previous, server-rendered CMS: plain HTML with the text in it, which needs no
+browser (automatic app-shell detection must leave it on the plain HTTP path).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from functools import partial
 from importlib.resources import files
 from typing import Any
 
 from crawler.replica.model import GONE_VERDICT, Handler, ReplicaPage, Reply, Site, SiteBuilder
-from crawler.replica.render import FeedItem, attr, html_handler, parse_iso, urlset, validators, xml_handler
+from crawler.replica.render import (
+    FeedItem,
+    attr,
+    html_handler,
+    parse_iso,
+    text,
+    urlset,
+    validators,
+    xml_handler,
+)
 
 DOMAIN = "jsnews.example"
 PREFIX = f"/{DOMAIN}"
 SITEMAP = "/sitemap.xml"
 APP_JS = "/static/app.js"
+LOGO = "/static/logo.png"
+#: A 1x1 PNG: the masthead image every shell shows (a crawler's browser should not even fetch it).
+LOGO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
+)
 LATEST_API = "/api/latest.json"
 SERVER_HEADERS = (("Server", "nginx"), ("X-Content-Type-Options", "nosniff"))
 NEEDS_JS = "JavaScript-rendered: the HTTP body is an app shell; the text comes from the JSON API."
@@ -93,6 +114,48 @@ STORIES: tuple[Story, ...] = (
     ),
 )
 
+#: The shell whose API call hangs; catalogued as the article it would be, had the API answered.
+STALLED = Story(
+    2003,
+    "live-council-debates-harbour-budget",
+    "Live: Council Debates the Harbour Budget",
+    "Politics",
+    "2025-05-15T18:00:00-04:00",
+    ("Newsroom Staff",),
+    (
+        "City councillors began debating the harbour authority's budget on Thursday evening, with a vote "
+        "expected before midnight.",
+        "The proposal would raise mooring fees for the first time in nine years to pay for dredging the "
+        "inner channel.",
+        "Fishing cooperatives have asked the council to exempt working boats from the increase.",
+        "Several councillors said they would support the budget only if the dredging contract is put out "
+        "to public tender.",
+        "This live page is updated as the debate goes on.",
+    ),
+)
+#: How long the stalled API call holds its connection before answering 504, as a gateway finally would:
+#: far beyond any crawler's page timeout.
+STALL_SECONDS = 300
+
+#: A story from the previous CMS, served as complete HTML.
+ARCHIVED = Story(
+    1998,
+    "harbour-ferry-timetable-changes-for-summer",
+    "Harbour Ferry Timetable Changes for Summer",
+    "Local",
+    "2025-04-28T09:15:00-04:00",
+    ("Alan Reyes",),
+    (
+        "The harbour ferry will run every twenty minutes instead of every half hour from the first of June, "
+        "the transit authority announced on Monday.",
+        "The last crossing of the evening moves from ten o'clock to half past eleven on Fridays and "
+        "Saturdays.",
+        "Two of the older boats will be replaced by a leased vessel while they are refitted.",
+        "Season tickets bought before the change remain valid and will not be repriced.",
+        "The authority said the summer timetable will be reviewed in September.",
+    ),
+)
+
 HARD_404 = "/news/9999/story-that-does-not-exist"
 APP_SOURCE = files("crawler.replica.sites").joinpath("jsnews_app.js").read_bytes()
 
@@ -106,10 +169,35 @@ def _shell(canonical: str) -> str:
         f'<link rel="canonical" href="{attr(PREFIX + canonical)}">\n'
         f'<script src="{PREFIX}{APP_JS}" defer></script>\n'
         "</head>\n<body>\n"
+        f'<header><img class="masthead" src="{PREFIX}{LOGO}" alt="JS News" width="1" height="1"></header>\n'
         "<noscript>You need to enable JavaScript to run this app.</noscript>\n"
         '<div id="root"></div>\n'
         "</body>\n</html>\n"
     )
+
+
+def _archived_html(story: Story) -> str:
+    """The previous CMS's article template: everything in the HTML, no script at all."""
+    paragraphs = "\n".join(f"<p>{text(p)}</p>" for p in story.paragraphs)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{text(story.title)} | JS News archive</title>\n"
+        f'<link rel="canonical" href="{attr(PREFIX + story.path)}">\n'
+        "</head>\n<body>\n"
+        f'<header class="site"><a href="{PREFIX}/">JS News</a></header>\n'
+        '<main class="archive-story">\n'
+        f'<p class="kicker">{text(story.section)}</p>\n<h1>{text(story.title)}</h1>\n'
+        f'<p class="meta">By <span class="author">{text(", ".join(story.authors))}</span> · '
+        f'<time datetime="{attr(story.published)}">{text(story.published[:10])}</time></p>\n'
+        f'<div class="text">\n{paragraphs}\n</div>\n'
+        "</main>\n<footer>© JS News</footer>\n</body>\n</html>\n"
+    )
+
+
+def _stalled_api(_request: object) -> Reply:
+    """Hold the connection like a hung upstream, then answer the way a gateway gives up (504)."""
+    time.sleep(STALL_SECONDS)
+    return Reply(504, b"upstream timed out\n", "text/plain; charset=utf-8", SERVER_HEADERS)
 
 
 def _not_found_html() -> str:
@@ -171,6 +259,37 @@ def _build() -> Site:
         api = _json_reply(story_json(story), modified=story.published)
         site.route(story.api_path, lambda _, api=api: api)
 
+    stalled = _page(
+        STALLED.path,
+        "article",
+        "article",
+        200,
+        title=STALLED.title,
+        paragraphs=STALLED.paragraphs,
+        authors=STALLED.authors,
+        published=STALLED.published,
+        section=STALLED.section,
+        language="en",
+        notes=NEEDS_JS + f" Its API call never answers (held {STALL_SECONDS} s, then 504): the page never "
+        "finishes loading, and the crawler must time out, record the failure and go on.",
+    )
+    site.page(stalled, _html(stalled, _shell(STALLED.path)))
+    site.route(STALLED.api_path, _stalled_api)
+    archived = _page(
+        ARCHIVED.path,
+        "article",
+        "article",
+        200,
+        title=ARCHIVED.title,
+        paragraphs=ARCHIVED.paragraphs,
+        authors=ARCHIVED.authors,
+        published=ARCHIVED.published,
+        section=ARCHIVED.section,
+        language="en",
+        notes="Server-rendered by the previous CMS: the text is in the HTML and no browser is needed.",
+    )
+    site.page(archived, _html(archived, _archived_html(ARCHIVED)))
+
     home = _page("/", "listing", "listing", 200, language="en", notes=NEEDS_JS)
     site.page(home, _html(home, _shell("/")))
     newest = sorted(STORIES, key=lambda s: parse_iso(s.published), reverse=True)
@@ -182,6 +301,8 @@ def _build() -> Site:
         200, APP_SOURCE, "text/javascript; charset=utf-8", SERVER_HEADERS + validators(APP_SOURCE, None)
     )
     site.route(APP_JS, lambda _: script)
+    logo = Reply(200, LOGO_PNG, "image/png", SERVER_HEADERS + validators(LOGO_PNG, None))
+    site.route(LOGO, lambda _: logo)
 
     hard = _page(
         HARD_404,
@@ -195,7 +316,7 @@ def _build() -> Site:
     not_found = _html(hard, _not_found_html())
     site.page(hard, not_found)
 
-    items = [FeedItem(s.path, s.title, s.published) for s in STORIES]
+    items = [FeedItem(s.path, s.title, s.published) for s in (*STORIES, STALLED, ARCHIVED)]
     sitemap = _page(SITEMAP, "sitemap", None, 200)
     site.page(
         sitemap, xml_handler(sitemap, partial(urlset, outlet=DOMAIN, items=items), headers=SERVER_HEADERS)

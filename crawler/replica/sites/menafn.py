@@ -17,7 +17,9 @@ What the real site does and the replica reproduces, because each item broke a na
   widget and related links; around it nav and footer.
 
 The special pages (soft 404s, hard errors, a bot challenge, redirects, a rate limit, a mislabelled charset,
-gzip) are listed in ``SPECIAL_PAGES`` below with the reason each exists.
+gzip) are listed in ``SPECIAL_PAGES`` below with the reason each exists. Two more encoding cases are stories
+(see their ``notes``): an Arabic one in windows-1256 served as ISO-8859-1 (``ARABIC_LEGACY``), and a provider
+release whose text the CMS double-encoded (``TEXT_MOJIBAKE``: TÃ¼rkiye, â€œ on a correctly labelled page).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from crawler.replica.render import (
     html_handler,
     news_urlset,
     parse_iso,
+    plain_reply,
     redirect_reply,
     rss,
     sitemap_index,
@@ -663,6 +666,39 @@ SITEMAP_EN_PATHS = (
 )
 SITEMAP_AR_PATHS = tuple(s.path for s in STORIES if s.language == "ar")
 
+# A story published between two crawls (`newsarchive run` is incremental: its second run must fetch it and
+# no old story). It is not a catalogue page, so that the catalogue keeps listing exactly what the feeds and
+# sitemaps list on a server where nothing was published: it answers 404 until PUBLISH_PATH is requested on a
+# server, then is served as an article and listed first in the English news sitemap. LATE_PAGE (listed=False)
+# is what a crawl must extract from it.
+PUBLISH_PATH = "/_control/publish"
+PUBLISH_KEY = f"{DOMAIN}{PUBLISH_PATH}"
+LATE_STORY = Story(
+    "1109512600",
+    "Airport-Opens-Second-Runway-to-Cut-Delays",
+    "Airport Opens Second Runway to Cut Delays",
+    "Business",
+    "2025-05-28T06:15:00+00:00",
+    (
+        "(MENAFN) The main international airport opened its second runway on Wednesday, a project the "
+        "aviation authority says will cut average departure delays by a third.",
+        "The new runway can handle wide-body aircraft and raises the airport's capacity to about 60 "
+        "movements an hour, up from 38.",
+        "Airlines had complained for years about holding patterns during the evening peak, when most "
+        "long-haul flights leave for Europe and Asia.",
+        "The authority said noise barriers were built along two nearby villages and that night flights on "
+        "the new runway will be limited.",
+        "A third terminal, planned for 2028, is still waiting for financing.",
+    ),
+    structured_date="json-ld",
+    hide="style",
+    mobile="all",
+    related=("1109512342",),
+    listed=False,
+    notes=f"Published once {PREFIX}{PUBLISH_PATH} is requested on a server (404 before); then first in "
+    f"{PREFIX}{SITEMAP_EN}. Not a catalogue page: see LATE_PAGE.",
+)
+
 
 # --- page chrome ----------------------------------------------------------------------------------------
 
@@ -1169,7 +1205,27 @@ def _add_discovery(site: SiteBuilder) -> None:
         build = partial(
             news_urlset, outlet=DOMAIN, items=_feed_items(paths), publication="MENAFN", language=language
         )
+        if path == SITEMAP_EN:
+            late = FeedItem(LATE_STORY.path, LATE_STORY.title, LATE_STORY.published, _teaser(LATE_STORY))
+            build = _until_published(build, partial(build.func, **{**build.keywords, "items": [late, *build.keywords["items"]]}))
         site.page(sitemap, xml_handler(sitemap, build, headers=SERVER_HEADERS))
+
+
+def _until_published(before: Any, after: Any) -> Any:
+    """``before`` on a server where LATE_STORY is not published yet, ``after`` once it is."""
+    return lambda request: after(request) if request.state.seen(PUBLISH_KEY) else before(request)
+
+
+def _add_late_story(site: SiteBuilder, not_found: Handler) -> None:
+    """LATE_STORY's route (404 until published) and the control URL that publishes it."""
+    article = _html(LATE_PAGE, _article_html(LATE_STORY))
+    site.route(LATE_STORY.path, _until_published(not_found, article))
+
+    def publish(request: Request) -> Reply:
+        request.state.first_visit(PUBLISH_KEY)
+        return plain_reply(200, "published")
+
+    site.route(PUBLISH_PATH, publish)
 
 
 def _build() -> Site:
@@ -1178,6 +1234,7 @@ def _build() -> Site:
     _add_listings(site)
     not_found = _add_failures(site)
     _add_discovery(site)
+    _add_late_story(site, not_found)
     return site.build(
         not_found=not_found,
         robots=("Disallow: /search", "Disallow: /qn_print.aspx"),
@@ -1186,4 +1243,8 @@ def _build() -> Site:
     )
 
 
+LATE_PAGE = _page(
+    LATE_STORY.path, "article", "article", 200, title=LATE_STORY.title, paragraphs=LATE_STORY.paragraphs,
+    published=LATE_STORY.published, section=LATE_STORY.section, language="en", listed=False, notes=LATE_STORY.notes,
+)
 SITE = _build()

@@ -1,0 +1,204 @@
+"""What WARC archiving costs next to plain Scrapy: ``make bench-warc`` / ``python bench/warc_overhead.py``.
+
+A generated site of N pages (default 5,000; each ~20 KB of HTML linking to ten others, so a
+breadth-first crawl from ``/p/0`` reaches all of them) is served on loopback by a threaded
+HTTP server in its own process (so it does not compete with Scrapy for the GIL).  The same
+minimal spider crawls it in fresh Scrapy processes, alternating:
+
+* ``plain``: Scrapy alone, no pipelines and no newsarchive extension or middleware;
+* ``warc``:  plus the WARC archiving components exactly as the project configures them
+  (extension, pointer/conditional-GET/spider middlewares, deduplication index, CDXJ at close).
+
+Each crawl is timed from ``process.start()`` to its return, so closing work (the CDXJ index)
+counts.  pages/s of each mode (best of the rounds) and their ratio are printed; the target is
+ratio >= 0.9.  This is a benchmark, not a test: it never fails on the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PARAGRAPH = (
+    "Regional markets closed higher on Tuesday as investors weighed the outlook for energy prices, "
+    "shipping costs and the central bank's next decision, analysts said in notes to clients. "
+)
+
+
+#: Words the generated text is drawn from: enough variety that pages compress like real HTML
+#: (4-5x), not like a repeated sentence (30x), since compression is most of archiving's cost.
+VOCABULARY = sorted(set(PARAGRAPH.replace(",", "").replace(".", "").split())) + [
+    f"{stem}{suffix}" for stem in ("market", "trade", "port", "bank", "energy", "policy", "export", "minister",
+                                   "growth", "contract", "pipeline", "tariff", "bond", "index", "region")
+    for suffix in ("", "s", "ing", "ed", "er", "al", "ity", "ment", "ist", "ward")
+]
+
+
+def page_body(number: int, pages: int) -> bytes:
+    """Page ``number``: a title, ~20 KB of text that differs per page, links to its ten children."""
+    rng = random.Random(number)
+    children = [child for child in range(number * 10 + 1, number * 10 + 11) if child < pages]
+    links = "".join(f'<li><a href="/p/{child}">Story {child}</a></li>' for child in children)
+    paragraphs = "".join(
+        "<p>" + " ".join(rng.choices(VOCABULARY, k=50)) + f" ({number}.{i})</p>\n" for i in range(55)
+    )
+    return (
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Story {number}</title></head>"
+        f"<body><h1>Story {number}</h1><article>{paragraphs}</article><ul>{links}</ul></body></html>"
+    ).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    pages = 5000
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        try:
+            number = int(self.path.removeprefix("/p/"))
+        except ValueError:
+            number = -1
+        if 0 <= number < self.pages:
+            body, status = page_body(number, self.pages), 200
+        else:
+            body, status = b"not found", 404
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve(port_queue: Any, pages: int) -> None:
+    _Handler.pages = pages
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    port_queue.put(server.server_address[1])
+    server.serve_forever()
+
+
+RUNNER = textwrap.dedent(
+    """
+    import json, sys, time
+    import scrapy
+    from scrapy.crawler import CrawlerProcess
+
+    cfg = json.loads(sys.argv[1])
+
+    class BenchSpider(scrapy.Spider):
+        name = "bench"
+        start_urls = [cfg["base"] + "/p/0"]
+
+        def parse(self, response):
+            for href in response.css("a::attr(href)").getall():
+                yield response.follow(href, self.parse)
+
+    settings = {
+        "CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 32, "DOWNLOAD_DELAY": 0,
+        "AUTOTHROTTLE_ENABLED": False, "ROBOTSTXT_OBEY": False, "TELNETCONSOLE_ENABLED": False,
+        "LOG_LEVEL": "WARNING", "ITEM_PIPELINES": {}, "EXTENSIONS": {},
+        "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+    }
+    if cfg["mode"] == "warc":
+        settings.update({
+            "EXTENSIONS": {"crawler.archiving.WarcArchiveExtension": 100},
+            "DOWNLOADER_MIDDLEWARES": {
+                "crawler.archiving.ConditionalGetMiddleware": 595,
+                "crawler.archiving.WarcPointerMiddleware": 950,
+            },
+            "SPIDER_MIDDLEWARES": {"crawler.archiving.WarcSpiderMiddleware": 25},
+            "NEWSARCHIVE_OUTPUT": cfg["output"],
+        })
+        for name in ("WARC_GZIP_LEVEL", "WARC_THREAD_THRESHOLD"):
+            if cfg.get(name) is not None:
+                settings[name] = cfg[name]
+        settings.update(cfg.get("settings") or {})
+    process = CrawlerProcess(settings=settings)
+    crawler = process.create_crawler(BenchSpider)
+    process.crawl(crawler)
+    started, cpu_started = time.perf_counter(), time.process_time()
+    process.start()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    stats = crawler.stats.get_stats()
+    print(json.dumps({"elapsed": elapsed, "cpu": cpu, "pages": stats.get("downloader/response_count", 0),
+                      "warc_bytes": stats.get("newsarchive/warc/bytes", 0)}))
+    """
+)
+
+
+def crawl(mode: str, base: str, workdir: Path, overrides: dict[str, Any]) -> dict[str, float]:
+    output = workdir / f"output-{mode}"
+    shutil.rmtree(output, ignore_errors=True)
+    script = workdir / "bench_runner.py"
+    script.write_text(RUNNER)
+    cfg = {"mode": mode, "base": base, "output": str(output), **overrides}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)
+    proc = subprocess.run([sys.executable, str(script), json.dumps(cfg)], cwd=workdir, env=env,
+                          capture_output=True, text=True, timeout=1800)
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} crawl failed:\n{proc.stderr[-4000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["pages_per_s"] = result["pages"] / result["elapsed"]
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=2, help="plain/warc pairs, alternated (default 2)")
+    parser.add_argument("--gzip-level", type=int, default=None, help="WARC_GZIP_LEVEL for the warc crawls")
+    parser.add_argument("--thread-threshold", type=int, default=None,
+                        help="WARC_THREAD_THRESHOLD for the warc crawls (default: the project's)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=JSON",
+                        help="another Scrapy setting for the warc crawls, value in JSON (repeatable)")
+    args = parser.parse_args()
+
+    extra_settings = {name: json.loads(value) for name, _, value in (item.partition("=") for item in args.set)}
+    queue: Any = multiprocessing.Queue()
+    server = multiprocessing.Process(target=_serve, args=(queue, args.pages), daemon=True)
+    server.start()
+    try:
+        base = f"http://127.0.0.1:{queue.get(timeout=30)}"
+        best: dict[str, dict[str, float]] = {}
+        with tempfile.TemporaryDirectory(prefix="warc-bench-") as tmp:
+            for round_ in range(1, args.rounds + 1):
+                for mode in ("plain", "warc"):
+                    overrides = {"WARC_GZIP_LEVEL": args.gzip_level, "WARC_THREAD_THRESHOLD": args.thread_threshold,
+                                 "settings": extra_settings}
+                    result = crawl(mode, base, Path(tmp), overrides)
+                    extra = f", {result['warc_bytes'] / 1e6:.1f} MB of WARC" if mode == "warc" else ""
+                    print(f"round {round_} {mode:>5}: {result['pages']} pages in {result['elapsed']:.2f} s = "
+                          f"{result['pages_per_s']:.0f} pages/s, CPU {result['cpu'] / result['pages'] * 1e3:.2f} ms/page"
+                          f"{extra}", flush=True)
+                    if result["pages"] != args.pages:
+                        print(f"  warning: expected {args.pages} pages", flush=True)
+                    if mode not in best or result["pages_per_s"] > best[mode]["pages_per_s"]:
+                        best[mode] = result
+        ratio = best["warc"]["pages_per_s"] / best["plain"]["pages_per_s"]
+        cpu_ratio = (best["plain"]["cpu"] / best["plain"]["pages"]) / (best["warc"]["cpu"] / best["warc"]["pages"])
+        print(f"plain Scrapy: {best['plain']['pages_per_s']:.0f} pages/s; with WARC writing: "
+              f"{best['warc']['pages_per_s']:.0f} pages/s; ratio {ratio:.2f} (target >= 0.90); "
+              f"CPU per page ratio plain/warc {cpu_ratio:.2f}")
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
