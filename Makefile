@@ -7,7 +7,8 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test setup system-deps lint bench bench-warc bench-extract-speed bench-language bench-render bench-verdicts clean
 
-demo: setup system-deps
+demo: setup
+	@$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="chromium:$(CHROMIUM)"
 	$(BIN)/newsarchive demo
 
 test: setup system-deps
@@ -23,23 +24,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m archive.replayenv  # pywb in its own venv (.venv/replay): see archive/replayenv.py
 	touch $(STAMP)
 
-# Debian's Chromium (Playwright's bundled browsers cannot be downloaded here).
+# Debian packages: chromium (Playwright's bundled browsers cannot be downloaded here) and wget (the
+# audit tests read a WARC written by `wget --warc-file`). One `apt-get update`, only when one is missing.
+DEBIAN_PACKAGES ?= chromium:$(CHROMIUM) wget:/usr/bin/wget
 system-deps:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
+	@missing=""; for entry in $(DEBIAN_PACKAGES); do \
+	  [ -x "$${entry#*:}" ] || missing="$$missing $${entry%%:*}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ]; then \
-	    echo "installing Debian's chromium ..."; \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	  else \
-	    echo "newsarchive needs Debian's chromium at $(CHROMIUM): run 'sudo apt-get install chromium' (or set CHROMIUM=/path)"; \
+	    echo "newsarchive needs Debian packages:$$missing (run: sudo apt-get install$$missing)"; \
 	    exit 1; \
-	  fi; \
-	fi
-	@# wget: tests/test_audit.py audits a WARC written by `wget --warc-file` (the demo does not need it).
-	@if ! command -v wget >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = "0" ]; then \
-	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wget; \
-	  else \
-	    echo "the tests need Debian's wget: run 'sudo apt-get install wget'"; \
 	  fi; \
 	fi
 

@@ -1,23 +1,28 @@
-"""The generic extractor and field fallbacks: JSON-LD, meta tags, then trafilatura.
+"""The generic extractor and field fallbacks: JSON-LD and meta tags, then the block classifier.
 
 Used for outlets without a parser of their own, and field by field for outlet parsers that
-cannot read a field (their markup changed). Every result says which path produced it.
+cannot read a field (their markup changed). Every result says which path produced it:
+``generic`` for the body chosen by :mod:`crawler.generic` (text blocks scored by a small trained
+model that also weighs JSON-LD ``articleBody`` and trafilatura's own selection), ``jsonld`` when
+only the page's JSON-LD article body could be used.
+
+Measured on 212 real pages from about 30 countries (``make bench-extract``), this path beats
+plain trafilatura on body text, title, date and authors, in less time per page.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
+import html
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import lxml.html
-import trafilatura
 
+from crawler.generic.extractor import extract_paragraphs
+from crawler.generic.metadata import article_ld, authors_of, published_of, title_of
 from crawler.htmltools import meta_content, normalise_space
-from crawler.parsing import iso_datetime, json_ld_article
 
 logger = logging.getLogger(__name__)
 # trafilatura warns "discarding data" for every listing page it declines; our verdict records that.
@@ -31,87 +36,43 @@ class Extracted:
     published: str | None = None
     section: str | None = None
     paragraphs: list[str] = field(default_factory=list)
-    #: Which path produced the text: "jsonld", "trafilatura" or "none".
+    #: Which path produced the text: "generic", "jsonld" or "none" (outlet parsers: "outlet:NAME/VERSION").
     extractor: str = "none"
 
 
-def _names(value: object) -> list[str]:
-    """Author names from a JSON-LD author value (string, Person, list of either)."""
-    items = value if isinstance(value, list) else [value]
-    names: list[str] = []
-    for item in items:
-        name = item.get("name") if isinstance(item, dict) else item
-        if isinstance(name, str):
-            name = normalise_space(name)
-            if name and name not in names:
-                names.append(name)
-    return names
+def metadata_fallbacks(doc: lxml.html.HtmlElement, url: str | None = None) -> Extracted:
+    """Title, authors, date and section from JSON-LD and meta tags, the outlet-independent metadata.
 
-
-def metadata_fallbacks(doc: lxml.html.HtmlElement) -> Extracted:
-    """Fields from JSON-LD NewsArticle and meta tags, the outlet-independent metadata."""
-    out = Extracted()
-    ld = json_ld_article(doc)
-    if ld:
-        headline = ld.get("headline")
-        out.title = normalise_space(headline) if isinstance(headline, str) else None
-        out.authors = _names(ld.get("author"))
-        published = ld.get("datePublished")
-        out.published = iso_datetime(published) if isinstance(published, str) else None
-        section = ld.get("articleSection")
-        if isinstance(section, list):
-            section = section[0] if section else None
-        out.section = normalise_space(section) if isinstance(section, str) else None
-        body = ld.get("articleBody")
-        if isinstance(body, str) and len(body) > 200:
-            out.paragraphs = [normalise_space(p) for p in body.split("\n") if normalise_space(p)]
-            out.extractor = "jsonld"
-    out.title = out.title or meta_content(doc, "og:title", "twitter:title")
-    if not out.authors:
-        author = meta_content(doc, "author", "article:author")
-        if author and not author.startswith("http"):
-            out.authors = [author]
-    out.published = out.published or iso_datetime(
-        meta_content(doc, "article:published_time", "datePublished", "pubdate")
-    )
-    out.section = out.section or meta_content(doc, "article:section")
-    return out
-
-
-# trafilatura keeps module-level caches; one extraction at a time is its documented safe use.
-_TRAFILATURA_LOCK = threading.Lock()
-
-
-def trafilatura_fields(doc: lxml.html.HtmlElement, url: str) -> Extracted:
-    """Body and metadata by trafilatura, on a copy (it prunes the tree it is given)."""
-    with _TRAFILATURA_LOCK:
-        try:
-            result = trafilatura.bare_extraction(
-                copy.deepcopy(doc),
-                url=url,
-                with_metadata=True,
-                favor_precision=True,
-                include_comments=False,
-                include_tables=True,
-                deduplicate=False,
-                as_dict=True,
-            )
-        except Exception:  # trafilatura raises many kinds on odd markup; the page is still judged
-            logger.exception("trafilatura failed on %s", url)
-            result = None
-    if not result:
-        return Extracted()
-    text = result.get("text") or ""
-    authors = [normalise_space(a) for a in (result.get("author") or "").split(";") if normalise_space(a)]
-    categories = result.get("categories") or []
+    See :mod:`crawler.generic.metadata` for the order in which sources are trusted and why.
+    """
+    ld = article_ld(doc)
+    section = ld.get("articleSection") if ld else None
+    if isinstance(section, list):
+        section = section[0] if section else None
     return Extracted(
-        title=result.get("title"),
-        authors=authors,
-        published=iso_datetime(result.get("date")),
-        section=categories[0] if categories else None,
-        paragraphs=[normalise_space(line) for line in text.split("\n") if normalise_space(line)],
-        extractor="trafilatura" if text else "none",
+        title=title_of(doc, ld, url),
+        authors=authors_of(doc, ld),
+        published=published_of(doc, ld),
+        section=(normalise_space(section) if isinstance(section, str) else None)
+        or meta_content(doc, "article:section"),
     )
+
+
+def generic_fields(doc: lxml.html.HtmlElement, url: str | None) -> Extracted:
+    """The article body by the generic extractor; the JSON-LD body when the blocks give nothing.
+
+    ``doc`` must have had its hidden elements removed. Metadata is left to
+    :func:`metadata_fallbacks`, which page analysis merges in first.
+    """
+    paragraphs = extract_paragraphs(doc, url)
+    if paragraphs:
+        return Extracted(paragraphs=paragraphs, extractor="generic")
+    ld = article_ld(doc)
+    body = ld.get("articleBody") if ld else None
+    if isinstance(body, str) and len(body) > 200:
+        lines = [normalise_space(line) for line in html.unescape(body).split("\n")]
+        return Extracted(paragraphs=[line for line in lines if line], extractor="jsonld")
+    return Extracted()
 
 
 @functools.cache

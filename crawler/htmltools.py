@@ -16,6 +16,7 @@ from crawler.streaming import reveal_streamed_segments
 
 _DISPLAY_NONE = re.compile(r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*hidden)", re.IGNORECASE)
 _CSS_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_BRACES = re.compile(r"[{}]")
 _SIMPLE_SELECTOR = re.compile(r"^\s*([.#])([A-Za-z0-9_-]+)\s*$")
 _NON_CONTENT_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "object", "embed")
 _BLOCK_TAGS = frozenset(
@@ -42,11 +43,14 @@ def _css_rules(css: str) -> list[tuple[str, str, bool]]:
     rules: list[tuple[str, str, bool]] = []
     open_blocks: list[str] = []
     start = 0
-    for i, ch in enumerate(css):
-        if ch == "{":
+    # Only the braces matter: jumping from one to the next is ~20x faster than visiting every
+    # character of the large inline stylesheets some outlets ship (it was most of strip_hidden).
+    for brace in _BRACES.finditer(css):
+        i = brace.start()
+        if css[i] == "{":
             open_blocks.append(css[start:i].strip())
             start = i + 1
-        elif ch == "}":
+        else:
             if open_blocks:
                 prelude = open_blocks.pop()
                 if not prelude.startswith("@"):
@@ -68,6 +72,9 @@ def _stylesheet_classes(doc: lxml.html.HtmlElement) -> tuple[set[str], set[str],
     shown_classes: set[str] = set()
     for style in doc.iter("style"):
         for selectors, body, conditional in _css_rules(style.text or ""):
+            lowered = body.lower()
+            if "display" not in lowered and "visibility" not in lowered:
+                continue  # neither hides nor shows: most rules of a large stylesheet
             declarations = body.replace("\n", " ")
             hides = bool(_DISPLAY_NONE.search(declarations))
             shows = not hides and re.search(r"display\s*:", declarations, re.IGNORECASE) is not None

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawler.cleaning import clean_paragraphs
 from crawler.encoding import decode_body, repair_fields
-from crawler.extraction import Extracted, detect_language, metadata_fallbacks, trafilatura_fields
+from crawler.extraction import Extracted, detect_language, generic_fields, metadata_fallbacks
 from crawler.htmltools import link_density, meta_content, parse_html, strip_hidden, visible_text
 from crawler.urls import outlet_url
 from crawler.verdicts import PageFingerprint, PageSignals, Verdict, drop_template_messages, judge
@@ -145,10 +145,10 @@ def analyse_page(
     fields = _outlet_fields(doc, source_url, outlet)
     # JSON-LD and meta tags only fill what the parser left empty: not read when it left nothing.
     if not (fields.title and fields.authors and fields.published and fields.section and fields.paragraphs):
-        fields = _merge(fields, metadata_fallbacks(doc))
+        fields = _merge(fields, metadata_fallbacks(doc, source_url))
     # A listing the outlet itself names as such has no article body to look for.
     if not fields.paragraphs and url_kind != "listing":
-        fields = _merge(fields, trafilatura_fields(doc, source_url))
+        fields = _merge(fields, generic_fields(doc, source_url))
 
     cleaned = clean_paragraphs(
         fields.paragraphs,

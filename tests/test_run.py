@@ -183,9 +183,9 @@ def test_changed_article_is_archived_again_and_flagged(replica: str, tmp_path: P
 
     assert_quiet(run(output, replica, "--outlet", "dailynews", "--recheck-after", "0"))
     report = latest_report(output)["outlets"]["dailynews"]
-    assert report["changed_articles"] == 1 and [c["url"] for c in report["changed"]] == [edited]
-    assert report["unchanged_articles"] == len(DAILY_ARTICLES) - 1 and report["new_articles"] == 0
-    assert report["due"] == {"recheck": len(DAILY_ARTICLES)}
+    assert report["changed_articles"] == 1 and [c["url"] for c in report["changed"]] == [edited], report
+    assert report["unchanged_articles"] == len(DAILY_ARTICLES) - 1 and report["new_articles"] == 0, report
+    assert report["due"] == {"recheck": len(DAILY_ARTICLES)}, report
     # In the archive: the edited story in full, the others as server-not-modified revisits.
     second = {outlet_url(uri): (kind, profile) for kind, uri, profile in captures(warc_files(output) - first_files)}
     assert second[edited] == ("response", None)
@@ -219,10 +219,10 @@ def test_changed_article_is_archived_again_and_flagged(replica: str, tmp_path: P
     assert third.returncode == EXIT_OK and f"interrupted runs recovered: {second_run}" in third.stdout, third.stdout
     report = latest_report(output)
     recovery = report["recovery"]
-    assert recovery["interrupted_runs"] == [second_run] and recovery["adopted_articles"] == 1
+    assert recovery["interrupted_runs"] == [second_run] and recovery["adopted_articles"] == 1, (recovery, third.stdout)
     assert recovery["articles_trimmed_bytes"] == len(half)
     outlet = report["outlets"]["dailynews"]
-    assert outlet["articles_fetched"] == 0 and outlet["not_due"] == len(DAILY_ARTICLES) and outlet["due"] == {}
+    assert outlet["articles_fetched"] == 0 and outlet["not_due"] == len(DAILY_ARTICLES) and outlet["due"] == {}, outlet
     assert len(articles(output)) == first_count + 1
     assert (output / "articles.jsonl").read_bytes().endswith(b"}\n")
 

@@ -146,9 +146,15 @@ class _Frame:
     label: str
 
 
-def _attributes(element: etree._Element) -> str:
-    get = element.get
-    return f"{get('class') or ''} {get('id') or ''} {get('itemprop') or ''} {get('role') or ''}"
+@dataclass(slots=True)
+class _Slot:
+    """A block-level element whose block is created only when some text arrives (most never do)."""
+
+    element: etree._Element
+    tag: str
+    frame: _Frame
+    parent_label: str
+    block: Block | None = None
 
 
 class _Segmenter:
@@ -158,12 +164,15 @@ class _Segmenter:
 
     def frame(self, element: etree._Element, tag: str, parent: _Frame | None) -> _Frame:
         self.serial += 1
-        attrs = _attributes(element)
-        own = attribute_groups(attrs) if attrs.strip() else 0
-        itemprop = (element.get("itemprop") or "").lower()
-        label = f"{tag}.{' '.join(sorted((element.get('class') or '').split()))}"
+        get = element.get
+        cls = get("class") or ""
+        itemprop = get("itemprop") or ""
+        attrs = f"{cls} {get('id') or ''} {itemprop} {get('role') or ''}"
+        own = attribute_groups(attrs) if len(attrs) > 3 else 0
+        label = f"{tag}.{cls}"
+        body = itemprop.lower() == "articlebody"
         if parent is None:
-            return _Frame((self.serial,), own, 0, 0, own, ANCESTOR_BIT.get(tag, 0), itemprop == "articlebody", label)
+            return _Frame((self.serial,), own, 0, 0, own, ANCESTOR_BIT.get(tag, 0), body, label)
         return _Frame(
             path=(*parent.path, self.serial),
             own=own,
@@ -171,72 +180,77 @@ class _Segmenter:
             grand_own=parent.parent_own,
             far=parent.far | own,
             enclosing=parent.enclosing | ANCESTOR_BIT.get(tag, 0),
-            article_body=parent.article_body or itemprop == "articlebody",
+            article_body=parent.article_body or body,
             label=label,
         )
 
-    def open(self, element: etree._Element, tag: str, frame: _Frame, parent: _Frame | None) -> Block:
-        block = Block(
-            element=element,
-            tag=tag,
+    def _block(self, slot: _Slot) -> Block:
+        frame = slot.frame
+        block = slot.block = Block(
+            element=slot.element,
+            tag=slot.tag,
             path=frame.path,
             own=frame.own,
             near=frame.own | frame.parent_own | frame.grand_own,
             far=frame.far,
             enclosing=frame.enclosing,
             article_body=frame.article_body,
-            signature=f"{frame.label}<{parent.label if parent else '~'}",
+            signature=f"{frame.label}<{slot.parent_label}",
         )
         self.blocks.append(block)
         return block
 
-    def walk(self, element: etree._Element, frame: _Frame, block: Block, in_link: bool) -> None:
-        for child in element:
-            tag = child.tag
-            if not isinstance(tag, str):  # comments, processing instructions: only their tail counts
-                self.add(block, child.tail, in_link)
-                continue
-            tag = tag.lower()
-            if tag in SKIP_TAGS:
-                self.add(block, child.tail, in_link)
-                continue
-            if tag in INLINE_TAGS:
-                if tag == "br":
-                    block.parts.append("\n")
-                else:
-                    link = in_link or tag == "a"
-                    if tag == "a" and not in_link:
-                        block.links += 1
-                    self.add(block, child.text, link)
-                    self.walk(child, frame, block, link)
-                self.add(block, child.tail, in_link)
-                continue
-            child_frame = self.frame(child, tag, frame)
-            inner = self.open(child, tag, child_frame, frame)
-            self.add(inner, child.text, False)
-            self.walk(child, child_frame, inner, False)
-            # Text after a block element reads as a block of its own, in its place.
-            if child.tail and child.tail.strip():
-                block = self.open(element, block.tag, frame, None)
-                self.add(block, child.tail, in_link)
-
-    @staticmethod
-    def add(block: Block, text: str | None, in_link: bool) -> None:
+    def add(self, slot: _Slot, text: str | None, in_link: bool) -> None:
         if not text:
             return
+        block = slot.block
+        if block is None:
+            if text.isspace():  # leading white space never opens a block
+                return
+            block = self._block(slot)
         block.parts.append(text)
         if in_link:
             block.link_chars += len(text.strip())
+
+    def walk(self, element: etree._Element, slot: _Slot, in_link: bool) -> None:
+        for child in element:
+            tag = child.tag
+            if not isinstance(tag, str):  # comments, processing instructions: only their tail counts
+                self.add(slot, child.tail, in_link)
+                continue
+            tag = tag.lower()
+            if tag in SKIP_TAGS:
+                self.add(slot, child.tail, in_link)
+                continue
+            if tag in INLINE_TAGS:
+                if tag == "br":
+                    if slot.block is not None:
+                        slot.block.parts.append("\n")
+                else:
+                    link = in_link or tag == "a"
+                    self.add(slot, child.text, link)
+                    self.walk(child, slot, link)
+                    if tag == "a" and not in_link and slot.block is not None:
+                        slot.block.links += 1
+                self.add(slot, child.tail, in_link)
+                continue
+            frame = self.frame(child, tag, slot.frame)
+            inner = _Slot(child, tag, frame, slot.frame.label)
+            self.add(inner, child.text, False)
+            self.walk(child, inner, False)
+            # Text after a block element reads as a block of its own, in its place.
+            if child.tail and not child.tail.isspace():
+                slot = _Slot(element, slot.tag, slot.frame, "~")
+                self.add(slot, child.tail, in_link)
 
 
 def segment(root: etree._Element) -> list[Block]:
     """The non-empty text blocks under ``root`` in reading order."""
     seg = _Segmenter()
     tag = root.tag.lower() if isinstance(root.tag, str) else ""
-    frame = seg.frame(root, tag, None)
-    top = seg.open(root, tag, frame, None)
+    top = _Slot(root, tag, seg.frame(root, tag, None), "~")
     seg.add(top, root.text, False)
-    seg.walk(root, frame, top, False)
+    seg.walk(root, top, False)
     blocks: list[Block] = []
     for block in seg.blocks:
         text = _SPACES.sub(" ", "".join(block.parts)).strip()

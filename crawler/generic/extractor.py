@@ -5,12 +5,14 @@ Why a classifier: news pages surround the article with the same kinds of furnitu
 and nests them differently. Logistic models over generic block features (see
 :mod:`crawler.generic.features`) weigh those signals against each other better than hand-set
 thresholds, and they are small enough to read: ``block_model.json`` holds one weight per named
-feature. ``bench/train_block_model.py`` trains them from the Fundus pages in ../shared/data
-(never from the held-out countries) and says how.
+feature and the furniture lexicon. ``bench/train_block_model.py`` trains them from the Fundus
+pages in ../shared/data (never from the held-out countries) and says how.
 
-Why trafilatura inside: its fast mode (no readability/jusText fallbacks) is one of the votes,
-stage 1 learns when to trust it and when not (captions, consent placeholders, teasers it keeps;
-leads it drops). It runs on a copy of the tree, as it prunes what it is given.
+Two models, one gate. The *fast* model reads only the page. When its decision is clear (little
+text sits between "surely body" and "surely furniture") it is final; otherwise trafilatura is
+asked too (its fast mode, no fallback extractors) and the *full* model, which also weighs
+trafilatura's selection, decides. trafilatura costs about as much as everything else together,
+and on most pages adds nothing the fast model did not know; on the doubtful ones it helps.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import functools
 import html
 import json
 import logging
-import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,11 +30,13 @@ from pathlib import Path
 from typing import Any
 
 import lxml.html
+import numpy as np
 import trafilatura
 
 from crawler.generic.blocks import Block, segment
 from crawler.generic.features import (
     PageContext,
+    TextIndex,
     is_title_repeat,
     page_context,
     stage1_features,
@@ -60,12 +63,10 @@ class Logistic:
     weights: list[float]
 
     def probabilities(self, rows: Sequence[Sequence[float]]) -> list[float]:
-        weights = self.weights
-        out = []
-        for row in rows:
-            z = sum(w * x for w, x in zip(weights, row, strict=True))
-            out.append(1.0 / (1.0 + math.exp(-max(-40.0, min(40.0, z)))))
-        return out
+        if not rows:
+            return []
+        z = np.asarray(rows, dtype=float) @ np.asarray(self.weights)
+        return (1.0 / (1.0 + np.exp(-np.clip(z, -40.0, 40.0)))).tolist()
 
     def to_json(self) -> dict[str, Any]:
         return {"features": self.features, "weights": self.weights}
@@ -79,28 +80,78 @@ class Logistic:
 
 
 @dataclass
-class BlockModel:
+class Stages:
+    """Stage 1 (each block alone), stage 2 (stage 1 around the block) and the keep threshold."""
+
     stage1: Logistic
     stage2: Logistic
     threshold: float
+    trafilatura: bool
+
+    def probabilities(self, blocks: Sequence[Block], page: PageContext, lexicon: dict[str, float]) -> list[float]:
+        first = self.stage1.probabilities(stage1_features(blocks, page, lexicon, self.trafilatura))
+        return self.stage2.probabilities(stage2_features(blocks, first))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"stage1": self.stage1.to_json(), "stage2": self.stage2.to_json(), "threshold": self.threshold}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], trafilatura: bool) -> Stages:
+        return cls(
+            Logistic.from_json(data["stage1"], stage1_names(trafilatura)),
+            Logistic.from_json(data["stage2"], stage2_names()),
+            float(data["threshold"]),
+            trafilatura,
+        )
+
+
+@dataclass
+class Gate:
+    """When the fast model's choice is final: the share of text it is unsure about stays small.
+
+    ``ambiguity`` is the words of blocks whose probability lies between ``low`` and ``high``,
+    over the words it keeps.
+    """
+
+    low: float
+    high: float
+    max_ambiguity: float
+
+    def ambiguity(self, blocks: Sequence[Block], probabilities: Sequence[float], threshold: float) -> float:
+        unsure = kept = 0
+        for block, p in zip(blocks, probabilities, strict=True):
+            words = max(1, block.tokens)
+            if self.low < p < self.high:
+                unsure += words
+            if p >= threshold:
+                kept += words
+        return unsure / max(1, kept)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "max_ambiguity": self.max_ambiguity}
+
+
+@dataclass
+class BlockModel:
+    fast: Stages
+    full: Stages
+    gate: Gate
+    lexicon: dict[str, float]
     info: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"stage1": self.stage1.to_json(), "stage2": self.stage2.to_json(), "threshold": self.threshold,
-                "info": self.info}
+        return {"fast": self.fast.to_json(), "full": self.full.to_json(), "gate": self.gate.to_json(),
+                "info": self.info, "lexicon": dict(sorted(self.lexicon.items()))}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> BlockModel:
         return cls(
-            Logistic.from_json(data["stage1"], stage1_names()),
-            Logistic.from_json(data["stage2"], stage2_names()),
-            float(data["threshold"]),
+            Stages.from_json(data["fast"], trafilatura=False),
+            Stages.from_json(data["full"], trafilatura=True),
+            Gate(**data["gate"]),
+            {str(k): float(v) for k, v in data["lexicon"].items()},
             data.get("info", {}),
         )
-
-    def probabilities(self, blocks: Sequence[Block], page: PageContext) -> list[float]:
-        first = self.stage1.probabilities(stage1_features(blocks, page))
-        return self.stage2.probabilities(stage2_features(blocks, first))
 
 
 @functools.cache
@@ -129,25 +180,27 @@ def trafilatura_text(doc: lxml.html.HtmlElement, url: str | None) -> str:
             return ""
 
 
-def prepare(doc: lxml.html.HtmlElement, url: str | None = None) -> tuple[list[Block], PageContext]:
+def prepare(doc: lxml.html.HtmlElement) -> tuple[list[Block], PageContext]:
     """Blocks of the page body and the page-level signals, for extraction and for training.
 
     ``doc`` must already have had its hidden elements removed (as :func:`crawler.page.analyse_page`
-    does before any extractor runs).
+    does before any extractor runs). trafilatura's vote is not included: see :func:`ask_trafilatura`.
     """
     body = doc.find("body")
     blocks = segment(body if body is not None else doc)
     if not blocks:
-        return [], page_context([], None, None, None)
+        return [], page_context([], None, None)
     ld = json_ld_article(doc)
     # Headlines the page states: a block repeating one is the headline again, never body text.
     titles = [meta_content(doc, "og:title", "twitter:title") or "", _ld_text(ld, "headline") or ""]
     titles += [b.text for b in blocks if b.tag == "h1"]
-    ctx = page_context(
-        titles, meta_content(doc, "description", "og:description"), _ld_text(ld, "articleBody"),
-        trafilatura_text(doc, url),
-    )
+    ctx = page_context(titles, meta_content(doc, "description", "og:description"), _ld_text(ld, "articleBody"))
     return blocks, ctx
+
+
+def ask_trafilatura(doc: lxml.html.HtmlElement, url: str | None, page: PageContext) -> None:
+    text = trafilatura_text(doc, url)
+    page.trafilatura = TextIndex(text) if text.strip() else None
 
 
 def chosen(blocks: Sequence[Block], probabilities: Sequence[float], threshold: float, page: PageContext) -> list[str]:
@@ -162,10 +215,27 @@ def chosen(blocks: Sequence[Block], probabilities: Sequence[float], threshold: f
     ]
 
 
+@dataclass
+class Selection:
+    paragraphs: list[str]
+    #: Whether trafilatura was asked (the fast model was unsure).
+    asked_trafilatura: bool
+
+
+def select(doc: lxml.html.HtmlElement, url: str | None = None, model: BlockModel | None = None) -> Selection:
+    """The article's paragraphs (headings included), in reading order, and how they were chosen."""
+    model = model or load_model()
+    blocks, ctx = prepare(doc)
+    if not blocks:
+        return Selection([], False)
+    fast = model.fast.probabilities(blocks, ctx, model.lexicon)
+    if model.gate.ambiguity(blocks, fast, model.fast.threshold) <= model.gate.max_ambiguity:
+        return Selection(chosen(blocks, fast, model.fast.threshold, ctx), False)
+    ask_trafilatura(doc, url, ctx)
+    full = model.full.probabilities(blocks, ctx, model.lexicon)
+    return Selection(chosen(blocks, full, model.full.threshold, ctx), True)
+
+
 def extract_paragraphs(doc: lxml.html.HtmlElement, url: str | None = None, model: BlockModel | None = None) -> list[str]:
     """The article's paragraphs (headings included), in reading order; [] when nothing qualifies."""
-    model = model or load_model()
-    blocks, ctx = prepare(doc, url)
-    if not blocks:
-        return []
-    return chosen(blocks, model.probabilities(blocks, ctx), model.threshold, ctx)
+    return select(doc, url, model).paragraphs

@@ -15,7 +15,11 @@ pages are built rather than how particular outlets name their classes:
   the headline;
 * agreement with what the page says about itself: the JSON-LD ``articleBody`` when there is one,
   the meta description (the lead is usually repeated there), the title (repeated headlines);
-* agreement with trafilatura's own selection (run in its fast mode): a strong, independent vote.
+* its words, through a small learned lexicon of furniture vocabulary ("newsletter", "cookies",
+  "abonnieren", "read more"...): each word's log-odds of appearing in article text rather than
+  around it, counted once per publisher so that no site's topics get in (see the trainer);
+* in the *full* model only, agreement with trafilatura's own selection (its fast mode): an
+  independent vote, asked only when the cheap model is unsure (see the extractor).
 
 **Stage 2** sees stage 1's probabilities around each block: the mean over the block's siblings,
 over its parent's subtree, over all blocks with the same markup signature (a site writes every
@@ -37,6 +41,7 @@ from crawler.generic.blocks import ANCESTOR_TAGS, GROUPS, Block
 _TOKEN = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?…:;\"'“”»«)\]]$")
 _DIGIT = re.compile(r"\d")
+_LEX_WORD = re.compile(r"[^\W\d_]{3,}")
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TAG_FEATURES = ("p", "h1", "h2", "h3", "h456", "li", "div", "figcaption", "blockquote", "td", "dd", "other")
 _TAG_OF = {"h4": "h456", "h5": "h456", "h6": "h456", "th": "td", "caption": "td", "dt": "dd",
@@ -97,17 +102,15 @@ class PageContext:
     title_keys: set[str]
     description_tokens: list[str]
     ld_body: TextIndex | None
-    trafilatura: TextIndex | None
+    #: trafilatura's selection, when it was asked (the full model only).
+    trafilatura: TextIndex | None = None
 
 
-def page_context(
-    title_candidates: Sequence[str], description: str | None, ld_body: str | None, trafilatura_text: str | None
-) -> PageContext:
+def page_context(title_candidates: Sequence[str], description: str | None, ld_body: str | None) -> PageContext:
     return PageContext(
         title_keys={key for t in title_candidates if (key := " ".join(_tokens(t)))},
         description_tokens=_tokens(description or ""),
         ld_body=TextIndex(ld_body) if ld_body and ld_body.strip() else None,
-        trafilatura=TextIndex(trafilatura_text) if trafilatura_text and trafilatura_text.strip() else None,
     )
 
 
@@ -149,7 +152,16 @@ def _main_cluster(blocks: Sequence[Block], scores: Sequence[float]) -> tuple[int
     return container, depth[container], best
 
 
-def stage1_names() -> list[str]:
+LEXICON_NAMES = ["lex_mean", "lex_min", "lex_max", "lex_known"]
+TRAFILATURA_NAMES = ["traf_present", "traf_match"]
+
+
+def stage1_names(trafilatura: bool) -> list[str]:
+    """Stage-1 feature names; the trafilatura vote's two columns only in the model that asks it."""
+    return _base_names() + LEXICON_NAMES + (TRAFILATURA_NAMES if trafilatura else [])
+
+
+def _base_names() -> list[str]:
     names = ["bias", "log_tokens", "log_chars", "link_density", "links_per_token", "ends_sentence", "digit_share",
              "short", "very_short", "upper_start", "has_at", "has_copyright"]
     names += [f"tag_{t}" for t in _TAG_FEATURES]
@@ -158,13 +170,27 @@ def stage1_names() -> list[str]:
     names += [f"own_{g}" for g in GROUPS] + [f"near_{g}" for g in GROUPS] + [f"far_{g}" for g in GROUPS]
     names += ["in_cluster", "before_cluster", "after_cluster", "cluster_share", "rel_position",
               "before_h1", "after_h1_near", "duplicate", "title_repeat", "desc_overlap", "desc_lead",
-              "ld_present", "ld_match", "ld_miss", "traf_present", "traf_match",
+              "ld_present", "ld_match", "ld_miss",
               "prev_prose", "next_prose", "prev_link_density", "next_link_density", "prev_p", "next_p",
               "siblings_p_share", "parent_link_density"]
     return names
 
 
-def stage1_features(blocks: Sequence[Block], page: PageContext) -> list[list[float]]:
+def lexicon_words(text: str) -> set[str]:
+    """The words the boilerplate lexicon knows about: lower-case, letters only, three or more."""
+    return {w.lower() for w in _LEX_WORD.findall(text)}
+
+
+def _lexicon_row(text: str, lexicon: dict[str, float]) -> list[float]:
+    scores = [lexicon[w] for w in lexicon_words(text) if w in lexicon]
+    if not scores:
+        return [0.0, 0.0, 0.0, 0.0]
+    return [sum(scores) / len(scores), min(scores), max(scores), 1.0]
+
+
+def stage1_features(
+    blocks: Sequence[Block], page: PageContext, lexicon: dict[str, float], trafilatura: bool
+) -> list[list[float]]:
     """One stage-1 feature row per block, in :func:`stage1_names` order."""
     n = len(blocks)
     scores = [_prose_score(b) for b in blocks]
@@ -209,7 +235,6 @@ def stage1_features(blocks: Sequence[Block], page: PageContext) -> list[list[flo
             ld = [1.0, match, float(match < 0.2)]
         else:
             ld = [0.0, 0.0, 0.0]
-        traf = [1.0, page.trafilatura.share(tokens)] if page.trafilatura is not None else [0.0, 0.0]
         prev_b = blocks[i - 1] if i > 0 else None
         next_b = blocks[i + 1] if i + 1 < n else None
         stat = parent_stats[block.path[-2] if len(block.path) > 1 else 0]
@@ -218,12 +243,15 @@ def stage1_features(blocks: Sequence[Block], page: PageContext) -> list[list[flo
             i / max(1, n - 1),
             float(h1_idx is not None and i < h1_idx), float(h1_idx is not None and 0 < i - h1_idx <= 5),
             float(texts[text] > 1), float(key in page.title_keys), desc_overlap, lead,
-            *ld, *traf,
+            *ld,
             float(prose[i - 1]) if i > 0 else 0.0, float(prose[i + 1]) if i + 1 < n else 0.0,
             prev_b.link_density if prev_b else 0.0, next_b.link_density if next_b else 0.0,
             float(prev_b is not None and prev_b.tag == "p"), float(next_b is not None and next_b.tag == "p"),
             stat[1] / stat[0], min(1.0, stat[2] / stat[3]) if stat[3] else 0.0,
         ]
+        row += _lexicon_row(text, lexicon)
+        if trafilatura:
+            row += [1.0, page.trafilatura.share(tokens)] if page.trafilatura is not None else [0.0, 0.0]
         rows.append(row)
     return rows
 

@@ -1,0 +1,279 @@
+"""Title, authors and publication date from what a page says about itself, read with care.
+
+Sources, in the order they are trusted (measured on the Fundus pages, see bench/extract_quality.py):
+
+* **title**: the JSON-LD ``headline`` (the outlet's own statement, free of the site-name suffix
+  that ``og:title`` and ``<title>`` carry), then the first ``<h1>`` without its kicker (the
+  "Eskalation im Nahen Osten -" line many outlets put in the heading), then ``og:title`` and
+  ``<title>`` with a site-name suffix removed when another source confirms where the title ends;
+* **authors**: JSON-LD ``author`` (people and organisations, ``@id`` references resolved through
+  the page's ``@graph``), then author meta tags, then ``rel=author`` links; every value is split
+  into names ("A, B and C", "A und B, dpa") and stripped of prefixes ("By", "Von"), initials in
+  parentheses, e-mail addresses and URLs;
+* **date**: JSON-LD ``datePublished``, then the publication meta tags, then the first
+  ``<time datetime>`` of the article; values in RFC 2822 or ``Fri Apr 28 19:20:36 CEST 2023``
+  form are read too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import lxml.html
+
+from crawler.htmltools import normalise_space
+from crawler.parsing import ARTICLE_TYPES, iso_datetime, json_ld_objects
+
+# --- title -----------------------------------------------------------------------------------
+_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ")
+
+
+def _strip_suffix(value: str, site_names: Iterable[str], other_titles: Iterable[str]) -> str:
+    """``value`` without a trailing "| Site name" ("| DW | 28.04.2023", "- Golem.de").
+
+    A suffix goes when it is one of the site's names, or when another source's title ends exactly
+    where the suffix starts; a title that merely contains " - " stays whole.
+    """
+    names = {normalise_space(n).casefold() for n in site_names if n}
+    others = {normalise_space(o) for o in other_titles if o}
+    for sep in _SEPARATORS:
+        if sep not in value:
+            continue
+        head, tail = value.rsplit(sep, 1)
+        if tail.strip().casefold() in names and head.strip():
+            return head.strip()
+        for i in range(len(value)):
+            if value.startswith(sep, i) and value[:i].strip() in others:
+                return value[:i].strip()
+    return value
+
+
+def _host_names(url: str | None) -> list[str]:
+    if not url:
+        return []
+    host = re.sub(r"^https?://(www\.)?", "", url).split("/")[0].lower()
+    return [host, host.split(".")[0]]
+
+
+def title_of(doc: lxml.html.HtmlElement, ld: dict[str, Any] | None, url: str | None = None) -> str | None:
+    """The headline: JSON-LD, og:title, <h1>, <title>, in that order, each without a site suffix."""
+    headline = ld.get("headline") if ld else None
+    candidates = [
+        _meta(doc, "og:title") or _meta(doc, "twitter:title") or "",
+        normalise_space(html.unescape(headline)) if isinstance(headline, str) else "",
+        next((t for el in doc.iter("h1") if (t := normalise_space(el.text_content()))), ""),
+    ]
+    title_el = doc.find(".//title")
+    candidates.append(normalise_space(title_el.text_content()) if title_el is not None else "")
+    site_names = [_meta(doc, "og:site_name") or "", *_host_names(url)]
+    for i, value in enumerate(candidates):
+        if value:
+            others = candidates[:i] + candidates[i + 1 :]
+            stripped = _strip_suffix(value, site_names, others)
+            # A page's <title> with nothing to confirm where it ends is kept whole.
+            return stripped
+    return None
+
+
+# --- authors ---------------------------------------------------------------------------------
+_SPLIT = re.compile(r"\s*(?:\n|,|;|\s&\s|\band\b|\bund\b|\bog\b|\boch\b|\bet\b|\ben\b|\by\b|\bi\b|\bna\b)\s*",
+                    re.IGNORECASE)
+_PREFIX = re.compile(
+    r"^(?:by|von|av|af|door|par|por|text|texte|autor(?:in)?|author|written by|reporting by|"
+    r"mit|with|from|fra)\s*:?\s+",
+    re.IGNORECASE,
+)
+_PREFIX_ALONE = re.compile(r"^(?:by|von|av|af|door|par|por|text|texte|autor(?:in)?|author|autoren|authors)$",
+                           re.IGNORECASE)
+_PARENTHESES = re.compile(r"\s*\([^)]{0,30}\)\s*")
+_EMAIL = re.compile(r"\S+@\S+\.\w+")
+_URL = re.compile(r"https?://|www\.")
+_LETTER = re.compile(r"[^\W\d_]")
+#: A date or a time printed beside the name in a byline.
+_DATE_OR_TIME = re.compile(r"\d{1,4}[./-]\d{1,2}|\d{1,2}:\d{2}|^\d+$")
+
+
+def split_names(value: str) -> list[str]:
+    """Names in one author value: "A, B and C" is three people, "Dr. Max Kolter" one."""
+    value = "\n".join(normalise_space(line) for line in html.unescape(value).splitlines()).strip()
+    if not value or _URL.search(value) or _EMAIL.fullmatch(value) or not _LETTER.search(value):
+        return []
+    value = _PARENTHESES.sub(" ", value)
+    names = []
+    for part in _SPLIT.split(value):
+        name = _PREFIX.sub("", part.strip(" .:;,|")).strip(" .:;,|")
+        name = _PREFIX_ALONE.sub("", name)
+        if (name and _LETTER.search(name) and not _EMAIL.search(name) and len(name) <= 80
+                and not _DATE_OR_TIME.search(name)):
+            names.append(name)
+    return names
+
+
+def _ld_people(ld: dict[str, Any] | None, graph: dict[str, dict[str, Any]]) -> list[str]:
+    if not ld:
+        return []
+    value = ld.get("author") or ld.get("creator")
+    items = value if isinstance(value, list) else [value]
+    names: list[str] = []
+    for item in items:
+        if isinstance(item, list):  # nested lists occur ([[{"@type": "Person", ...}]])
+            items.extend(item)
+            continue
+        if isinstance(item, dict) and "name" not in item and isinstance(item.get("@id"), str):
+            item = graph.get(item["@id"], item)
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, str):
+            names.extend(split_names(name))
+    return names
+
+
+def _meta(doc: lxml.html.HtmlElement, name: str) -> str | None:
+    for el in doc.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]", n=name):
+        content = normalise_space(el.get("content", ""))
+        if content:
+            return content
+    return None
+
+
+def _meta_all(doc: lxml.html.HtmlElement, *names: str) -> list[str]:
+    values = []
+    for name in names:
+        for el in doc.xpath("//meta[@property=$n or @name=$n]", n=name):
+            content = normalise_space(el.get("content", ""))
+            if content:
+                values.append(content)
+        if values:
+            break
+    return values
+
+
+def _dedupe(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        key = name.casefold()
+        if key not in seen:
+            seen.add(key)
+            out.append(name)
+    return out
+
+
+_LAST_FIRST = re.compile(r"([^\W\d][\w'’-]*(?: [^\W\d][\w'’-]*)?), ([^\W\d][\w'’.-]*(?: [^\W\d][\w'’.-]*)?)")
+#: Byline elements: itemprop=author, rel=author, and class/id words of bylines in several languages.
+_BYLINE_XPATH = (
+    "//*[contains(@itemprop, 'author') or @rel='author' or "
+    "re:test(concat(' ', @class, ' ', @id, ' '), '(author|byline|autor|forfatter|journalist)', 'i')]"
+)
+_BYLINE_MAX = 120
+_MAX_DOM_NAMES = 4
+
+
+def _scholarly(values: list[str]) -> list[str]:
+    """Citation metadata writes "Last, First", one author per tag."""
+    out = []
+    for value in values:
+        m = _LAST_FIRST.fullmatch(value)
+        out.append(f"{m.group(2)} {m.group(1)}" if m else value)
+    return out
+
+
+def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
+    """Names in the page's byline elements, the article's own first (a listing's bylines follow)."""
+    scopes = doc.xpath("//article") or doc.xpath("//main") or [doc]
+    for scope in scopes[:1]:
+        names: list[str] = []
+        for el in scope.xpath("." + _BYLINE_XPATH, namespaces={"re": "http://exslt.org/regular-expressions"}):
+            if el.tag in ("meta", "link", "script", "style", "img"):
+                continue
+            text = normalise_space(el.text_content())
+            if not text or len(text) > _BYLINE_MAX:
+                continue
+            names.extend(split_names(text))
+            if names:
+                break
+        if names:
+            return names[:_MAX_DOM_NAMES]
+    return []
+
+
+def authors_of(doc: lxml.html.HtmlElement, ld: dict[str, Any] | None) -> list[str]:
+    graph = {o["@id"]: o for o in json_ld_objects(doc) if isinstance(o.get("@id"), str)}
+    names = _ld_people(ld, graph)
+    if not names:
+        for value in _scholarly(_meta_all(doc, "citation_author", "dc.creator", "DC.creator")):
+            names.append(value)
+    if not names:
+        for value in _meta_all(doc, "author", "parsely-author", "article:author", "sailthru.author"):
+            names.extend(split_names(value))
+    if not names:
+        names = _byline_names(doc)
+    return _dedupe(n for n in names if not n.isdigit())
+
+
+# --- date ------------------------------------------------------------------------------------
+_TZ_ABBREVIATIONS = {"UTC": 0, "GMT": 0, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "WET": 0, "WEST": 1,
+                     "BST": 1, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "PST": -8, "PDT": -7}
+_UNIX_DATE = re.compile(r"\w{3} (\w{3}) (\d{1,2}) (\d\d:\d\d:\d\d) ([A-Z]{3,4}) (\d{4})")
+
+
+def parse_date(value: str | None) -> str | None:
+    """ISO 8601 from the forms pages use: ISO (also "YYYY-MM-DD HH:MM"), RFC 2822, ``date(1)``."""
+    if not value:
+        return None
+    value = value.strip()
+    iso = iso_datetime(value.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", value) else value)
+    if iso:
+        return iso
+    m = re.match(r"(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d)?))?", value)
+    if m and not m.group(2):
+        return m.group(1)
+    unix = _UNIX_DATE.fullmatch(value)
+    if unix and unix.group(4) in _TZ_ABBREVIATIONS:
+        month, day, clock, zone, year = unix.groups()
+        naive = datetime.strptime(f"{year} {month} {day} {clock}", "%Y %b %d %H:%M:%S")
+        return naive.replace(tzinfo=timezone(timedelta(hours=_TZ_ABBREVIATIONS[zone]))).isoformat()
+    try:
+        return parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    if m:
+        return iso_datetime(f"{m.group(1)}T{m.group(2)}") if m.group(2) else m.group(1)
+    return None
+
+
+_DATE_METAS = ("article:published_time", "og:published_time", "datePublished", "pubdate", "publishdate",
+               "publish-date", "parsely-pub-date", "sailthru.date", "dc.date", "dc.date.issued", "date",
+               "DC.date.issued", "citation_publication_date", "article.published")
+
+
+def published_of(doc: lxml.html.HtmlElement, ld: dict[str, Any] | None) -> str | None:
+    if ld:
+        for key in ("datePublished", "dateCreated"):
+            value = ld.get(key)
+            if isinstance(value, str) and (parsed := parse_date(value)):
+                return parsed
+    for name in _DATE_METAS:
+        if parsed := parse_date(_meta(doc, name)):
+            return parsed
+    for path in ("//article//time[@datetime]", "//main//time[@datetime]", "//time[@datetime]"):
+        for el in doc.xpath(path):
+            if parsed := parse_date(el.get("datetime")):
+                return parsed
+    return None
+
+
+def article_ld(doc: lxml.html.HtmlElement) -> dict[str, Any] | None:
+    """The page's JSON-LD article object (NewsArticle, LiveBlogPosting, ...), if it has one."""
+    kinds = ARTICLE_TYPES | {"LiveBlogPosting", "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle",
+                             "Report", "ScholarlyArticle", "TechArticle"}
+    for obj in json_ld_objects(doc):
+        kind = obj.get("@type")
+        types = set(kind) if isinstance(kind, list) else {kind}
+        if types & kinds:
+            return obj
+    return None
