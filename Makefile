@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test setup system-deps lint bench bench-warc bench-extract-speed bench-language bench-render bench-verdicts clean
+.PHONY: demo test setup system-deps lint bench bench-warc bench-extract bench-extract-speed bench-language bench-render bench-verdicts clean
 
 demo: setup
 	@$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="chromium:$(CHROMIUM)"
@@ -50,6 +50,11 @@ clean:
 # WARC writing overhead: a generated 5,000-page site crawled with plain Scrapy, then with WARC writing.
 bench-warc: setup
 	$(BIN)/python bench/warc_overhead.py
+
+# Extraction quality on 212 real pages (../shared/data/fundus-dev): body P/R/F1 (Zyte metric), title,
+# date, authors and ms/page, per language, `newsarchive extract` on a WARC of the pages vs plain trafilatura.
+bench-extract: setup
+	$(BIN)/python -m bench.extract_quality
 
 # Extraction speed: ms per article, ours (crawler.page.analyse_page) vs plain trafilatura.extract.
 bench-extract-speed: setup

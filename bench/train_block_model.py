@@ -34,8 +34,8 @@ up-weighted so that the model errs towards dropping a doubtful block (junk in th
 readers more than a lost sentence). Stage 2 is trained on out-of-fold stage-1 probabilities, so it
 learns from the same kind of input it gets on unseen pages. Folds are grouped by publisher (pages
 of one publisher never sit on both sides). The threshold is chosen on the cross-validated,
-cleaned text (crawler.cleaning runs after the extractor in the crawl) as the highest F1 whose
-precision is at least ``--min-precision``.
+cleaned text (crawler.cleaning runs after the extractor in the crawl): the most precise one
+whose F1 is within ``--tolerance`` of the best.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ from crawler.generic.extractor import (
 from crawler.generic.features import (
     LEXICON_NAMES,
     PageContext,
+    candidates,
     lexicon_words,
     stage1_features,
     stage1_names,
@@ -83,8 +84,11 @@ _BASE = len(stage1_names(False)) - len(LEXICON_NAMES)
 
 @dataclass
 class Example:
+    """A page's blocks; the arrays cover the classified blocks only (``indices``)."""
+
     page: Page
     blocks: list[Block]
+    indices: list[int]
     base: np.ndarray  # stage-1 columns before the lexicon's
     traf: np.ndarray  # trafilatura's two columns
     words: list[set[str]]
@@ -125,21 +129,26 @@ def example(page: Page) -> Example:
     doc = parse_html(text)
     strip_hidden(doc)
     blocks, ctx = prepare(doc)
-    n = len(blocks)
-    if blocks:
+    indices = candidates(blocks)
+    n = len(indices)
+    if indices:
         ask_trafilatura(doc, page.url, ctx)
-        full = np.array(stage1_features(blocks, ctx, {}, True), dtype=float)
+        full = np.array(stage1_features(blocks, ctx, {}, True, indices), dtype=float)
     else:
         full = np.zeros((0, len(stage1_names(True))))
-    tokens = np.array([max(1, b.tokens) for b in blocks], dtype=float)
+    kept = [blocks[i] for i in indices]
+    tokens = np.array([max(1, b.tokens) for b in kept], dtype=float)
     title = next((b.text for b in blocks if b.tag == "h1"), None)
-    words = [lexicon_words(b.text) for b in blocks]
+    words = [lexicon_words(b.text) for b in kept]
     for block in blocks:  # the features are computed; the trees can go
         block.element = None  # type: ignore[assignment]
     ctx.ld_body = ctx.trafilatura = None  # used up by the features; keeps the examples small
+    # Weights: each block's share of the page's words, over all its blocks (link furniture included),
+    # as the benchmark weighs the whole page.
+    page_words = sum(max(1, b.tokens) for b in blocks) or 1
     return Example(
-        page, blocks, full[:, :_BASE].reshape(n, _BASE), full[:, -2:].reshape(n, 2), words,
-        np.array(labels(page.expected.body, blocks)), tokens / tokens.sum() if n else tokens, title, ctx,
+        page, blocks, indices, full[:, :_BASE].reshape(n, _BASE), full[:, -2:].reshape(n, 2), words,
+        np.array(labels(page.expected.body, kept)), tokens / page_words, title, ctx,
     )
 
 
@@ -163,7 +172,7 @@ def build_lexicon(examples: Sequence[Example], min_publishers: int, min_odds: fl
 
 
 def lexicon_columns(e: Example, lexicon: dict[str, float]) -> np.ndarray:
-    rows = np.zeros((len(e.blocks), len(LEXICON_NAMES)))
+    rows = np.zeros((len(e.indices), len(LEXICON_NAMES)))
     for i, words in enumerate(e.words):
         scores = [lexicon[w] for w in words if w in lexicon]
         if scores:
@@ -198,16 +207,24 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _stack(xs: Sequence[np.ndarray], examples: Sequence[Example], negative_weight: float):
-    keep = [i for i, e in enumerate(examples) if len(e.blocks)]
+    keep = [i for i, e in enumerate(examples) if e.indices]
     x = np.vstack([xs[i] for i in keep])
     y = np.concatenate([examples[i].y for i in keep])
     w = np.concatenate([examples[i].w for i in keep])
     return x, y, w * np.where(y > 0, 1.0, negative_weight)
 
 
+def _spread(e: Example, values: np.ndarray) -> list[float]:
+    """Probabilities of the classified blocks spread over all blocks (0 for link furniture)."""
+    full = [0.0] * len(e.blocks)
+    for i, v in zip(e.indices, values, strict=True):
+        full[i] = float(v)
+    return full
+
+
 def stage2_matrix(e: Example, stage1: np.ndarray) -> np.ndarray:
-    rows = stage2_features(e.blocks, [float(p) for p in stage1])
-    return np.array(rows, dtype=float).reshape(len(e.blocks), len(stage2_names()))
+    rows = stage2_features(e.blocks, _spread(e, stage1), e.indices)
+    return np.array(rows, dtype=float).reshape(len(e.indices), len(stage2_names()))
 
 
 def _folds(examples: Sequence[Example]) -> list[int]:
@@ -241,7 +258,7 @@ def _fit_stages(examples: Sequence[Example], lexicon: dict[str, float], trafilat
         beta = fit_logistic(*_stack([x1[i] for i in train], [examples[i] for i in train], s.negative_weight), s.l2[0])
         for i, f in enumerate(folds):
             if f == fold:
-                inner[i] = _sigmoid(x1[i] @ beta) if len(examples[i].blocks) else np.zeros(0)
+                inner[i] = _sigmoid(x1[i] @ beta) if len(examples[i].indices) else np.zeros(0)
     x2 = [stage2_matrix(e, p) for e, p in zip(examples, inner, strict=True)]
     beta2 = fit_logistic(*_stack(x2, examples, s.negative_weight), s.l2[1])
     return beta1, beta2
@@ -253,11 +270,12 @@ def fit(examples: Sequence[Example], s: Settings) -> Fitted:
 
 
 def predict(fitted: Fitted, e: Example, trafilatura: bool) -> np.ndarray:
-    if not e.blocks:
-        return np.zeros(0)
+    """One probability per block of the page (0 for link furniture)."""
+    if not e.indices:
+        return np.zeros(len(e.blocks))
     beta1, beta2 = fitted.full if trafilatura else fitted.fast
     first = _sigmoid(stage1_matrix(e, fitted.lexicon, trafilatura) @ beta1)
-    return _sigmoid(stage2_matrix(e, first) @ beta2)
+    return np.array(_spread(e, _sigmoid(stage2_matrix(e, first) @ beta2)))
 
 
 def cross_validate(examples: Sequence[Example], s: Settings) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -284,20 +302,16 @@ def _counts(examples: Sequence[Example], probabilities: Sequence[np.ndarray], th
 
 
 def choose_threshold(
-    examples: Sequence[Example], probabilities: Sequence[np.ndarray], min_precision: float
+    examples: Sequence[Example], probabilities: Sequence[np.ndarray], tolerance: float
 ) -> tuple[float, tuple[float, float, float]]:
-    """The best F1 whose precision reaches ``min_precision`` (else the best F1)."""
-    best: tuple[float, tuple[float, float, float]] | None = None
-    fallback: tuple[float, tuple[float, float, float]] | None = None
-    for threshold in np.arange(0.2, 0.81, 0.025):
-        result = prf(_counts(examples, probabilities, float(threshold)))
-        if fallback is None or result[2] > fallback[1][2]:
-            fallback = (float(threshold), result)
-        if result[0] >= min_precision and (best is None or result[2] > best[1][2]):
-            best = (float(threshold), result)
-    chosen_one = best or fallback
-    assert chosen_one is not None
-    return chosen_one
+    """The most precise threshold whose F1 is within ``tolerance`` of the best F1.
+
+    F1 is flat over a wide range of thresholds; within that range, junk in the text hurts
+    readers more than a lost sentence, so the stricter end is taken.
+    """
+    results = [(float(t), prf(_counts(examples, probabilities, float(t)))) for t in np.arange(0.2, 0.81, 0.025)]
+    best = max(r[2] for _t, r in results)
+    return max(((t, r) for t, r in results if r[2] >= best - tolerance), key=lambda tr: (tr[1][0], tr[0]))
 
 
 def choose_gate(
@@ -326,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--l2", type=float, nargs=2, default=(0.1, 0.1), metavar=("STAGE1", "STAGE2"))
     parser.add_argument("--negative-weight", type=float, default=1.0)
     parser.add_argument("--lexicon-publishers", type=int, default=5)
-    parser.add_argument("--min-precision", type=float, default=0.955)
+    parser.add_argument("--tolerance", type=float, default=0.001, help="F1 given up for precision (threshold choice)")
     parser.add_argument("--cv-only", action="store_true")
     args = parser.parse_args(argv)
 
@@ -337,10 +351,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     examples = [example(p) for p in pages]
     settings = Settings((args.l2[0], args.l2[1]), args.negative_weight, args.lexicon_publishers)
     fast, full = cross_validate(examples, settings)
-    t_fast, r_fast = choose_threshold(examples, fast, args.min_precision)
-    t_full, r_full = choose_threshold(examples, full, args.min_precision)
+    t_fast, r_fast = choose_threshold(examples, fast, args.tolerance)
+    t_full, r_full = choose_threshold(examples, full, args.tolerance)
     gate, share, r_gated = choose_gate(examples, fast, full, t_fast, t_full)
-    print(f"{len(examples)} development pages, {sum(len(e.blocks) for e in examples)} blocks; cross-validated by publisher:")
+    print(
+        f"{len(examples)} development pages, {sum(len(e.blocks) for e in examples)} blocks "
+        f"({sum(len(e.indices) for e in examples)} classified); cross-validated by publisher:"
+    )
     for name, threshold, (p, r, f) in (("fast", t_fast, r_fast), ("full", t_full, r_full)):
         print(f"  {name:<6} threshold {threshold:.3f}  P {p:.4f}  R {r:.4f}  F1 {f:.4f}")
     p, r, f = r_gated

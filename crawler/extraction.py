@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 import lxml.html
 
 from crawler.generic.extractor import extract_paragraphs
-from crawler.generic.metadata import article_ld, authors_of, published_of, title_of
-from crawler.htmltools import meta_content, normalise_space
+from crawler.generic.metadata import page_metadata
+from crawler.htmltools import normalise_space
+from crawler.parsing import json_ld_article
 
 logger = logging.getLogger(__name__)
 # trafilatura warns "discarding data" for every listing page it declines; our verdict records that.
@@ -45,17 +46,8 @@ def metadata_fallbacks(doc: lxml.html.HtmlElement, url: str | None = None) -> Ex
 
     See :mod:`crawler.generic.metadata` for the order in which sources are trusted and why.
     """
-    ld = article_ld(doc)
-    section = ld.get("articleSection") if ld else None
-    if isinstance(section, list):
-        section = section[0] if section else None
-    return Extracted(
-        title=title_of(doc, ld, url),
-        authors=authors_of(doc, ld),
-        published=published_of(doc, ld),
-        section=(normalise_space(section) if isinstance(section, str) else None)
-        or meta_content(doc, "article:section"),
-    )
+    meta = page_metadata(doc, url)
+    return Extracted(title=meta.title, authors=meta.authors, published=meta.published, section=meta.section)
 
 
 def generic_fields(doc: lxml.html.HtmlElement, url: str | None) -> Extracted:
@@ -67,7 +59,7 @@ def generic_fields(doc: lxml.html.HtmlElement, url: str | None) -> Extracted:
     paragraphs = extract_paragraphs(doc, url)
     if paragraphs:
         return Extracted(paragraphs=paragraphs, extractor="generic")
-    ld = article_ld(doc)
+    ld = json_ld_article(doc)
     body = ld.get("articleBody") if ld else None
     if isinstance(body, str) and len(body) > 200:
         lines = [normalise_space(line) for line in html.unescape(body).split("\n")]

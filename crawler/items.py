@@ -29,7 +29,7 @@ class ArticleItem(scrapy.Item):
     verdict_reasons = scrapy.Field()
     #: The encoding decision: declared_header, declared_meta, detected, used, repairs, undecodable_bytes.
     encoding = scrapy.Field()
-    #: Which path produced the text, e.g. ``outlet:menafn/v1`` or ``generic:trafilatura``.
+    #: Which path produced the text, e.g. ``outlet:menafn/v1``, ``jsonld`` or ``generic``.
     extractor = scrapy.Field()
     #: ``http`` (plain download) or ``browser`` (rendered by Playwright).
     render = scrapy.Field()

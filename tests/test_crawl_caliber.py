@@ -96,6 +96,6 @@ def test_a_changed_layout_falls_back_and_is_recorded(replica: str, page: Replica
     body = body.replace(b'class="post"', b'class="story-2027"')
     result = analyse_page(replica + page.replica_path, 200, body, content_type=content_type, outlet=CaliberSpider)
     assert result.verdict == "article"
-    assert result.extractor == "trafilatura"
+    assert result.extractor == "generic"
     assert result.paragraphs == list(page.paragraphs), "the cleaning layer removes what the fallback keeps"
     assert result.title == page.title

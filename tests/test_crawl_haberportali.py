@@ -118,6 +118,6 @@ def test_a_changed_layout_falls_back_and_is_recorded(replica: str, page: Replica
     body = body.replace(b"entry-content", b"story-text")
     result = analyse_page(replica + page.replica_path, 200, body, content_type=content_type, outlet=HaberPortaliSpider)
     assert result.verdict == "article"
-    assert result.extractor == "trafilatura"
+    assert result.extractor == "generic"
     assert result.paragraphs == list(page.paragraphs)
     assert result.title == page.title

@@ -120,6 +120,8 @@ class Block:
     links: int = 0
     text: str = ""
     tokens: int = 0
+    #: The text's words, lower-cased (\w+ runs).
+    words: list[str] = field(default_factory=list)
     #: Position among the page's blocks, in reading order.
     index: int = 0
 
@@ -258,7 +260,8 @@ def segment(root: etree._Element) -> list[Block]:
             continue
         block.text = text
         block.parts = []
-        block.tokens = len(_TOKEN.findall(text))
+        block.words = _TOKEN.findall(text.lower())
+        block.tokens = len(block.words)
         block.link_chars = min(block.link_chars, len(text))
         block.index = len(blocks)
         blocks.append(block)

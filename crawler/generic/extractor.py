@@ -37,6 +37,7 @@ from crawler.generic.blocks import Block, segment
 from crawler.generic.features import (
     PageContext,
     TextIndex,
+    candidates,
     is_title_repeat,
     page_context,
     stage1_features,
@@ -89,8 +90,16 @@ class Stages:
     trafilatura: bool
 
     def probabilities(self, blocks: Sequence[Block], page: PageContext, lexicon: dict[str, float]) -> list[float]:
-        first = self.stage1.probabilities(stage1_features(blocks, page, lexicon, self.trafilatura))
-        return self.stage2.probabilities(stage2_features(blocks, first))
+        """One probability per block; link furniture (see :func:`candidates`) gets 0 unscored."""
+        indices = candidates(blocks)
+        first = [0.0] * len(blocks)
+        for i, p in zip(indices, self.stage1.probabilities(
+            stage1_features(blocks, page, lexicon, self.trafilatura, indices)), strict=True):
+            first[i] = p
+        final = [0.0] * len(blocks)
+        for i, p in zip(indices, self.stage2.probabilities(stage2_features(blocks, first, indices)), strict=True):
+            final[i] = p
+        return final
 
     def to_json(self) -> dict[str, Any]:
         return {"stage1": self.stage1.to_json(), "stage2": self.stage2.to_json(), "threshold": self.threshold}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -28,6 +29,84 @@ import lxml.html
 
 from crawler.htmltools import normalise_space
 from crawler.parsing import ARTICLE_TYPES, iso_datetime, json_ld_objects
+
+
+@dataclass
+class PageFacts:
+    """What a page states about itself, read once: meta tags by name, JSON-LD objects.
+
+    Meta tags are found by ``property`` or ``name``; ``itemprop`` ones (microdata, which also
+    marks images and captions) only where a single value is asked for.
+    """
+
+    metas: dict[str, list[str]]
+    ld_objects: list[dict[str, Any]]
+    ld: dict[str, Any] | None
+    graph: dict[str, dict[str, Any]]
+
+    def meta(self, *names: str) -> str | None:
+        """The first non-empty content among ``names`` (property, name or itemprop), in that order."""
+        for name in names:
+            values = self.metas.get(name) or self.metas.get("itemprop:" + name)
+            if values:
+                return values[0]
+        return None
+
+    def meta_all(self, *names: str) -> list[str]:
+        """Every content of the first of ``names`` the page has (authors come one per tag)."""
+        for name in names:
+            values = self.metas.get(name)
+            if values:
+                return list(values)
+        return []
+
+
+_ARTICLE_KINDS = ARTICLE_TYPES | {"LiveBlogPosting", "OpinionNewsArticle", "ReviewNewsArticle",
+                                  "BackgroundNewsArticle", "Report", "ScholarlyArticle", "TechArticle"}
+
+
+def page_facts(doc: lxml.html.HtmlElement) -> PageFacts:
+    metas: dict[str, list[str]] = {}
+    for el in doc.iter("meta"):
+        content = normalise_space(el.get("content") or "")
+        if not content:
+            continue
+        for attribute, prefix in (("property", ""), ("name", ""), ("itemprop", "itemprop:")):
+            name = el.get(attribute)
+            if name:
+                metas.setdefault(prefix + name, []).append(content)
+    objects = json_ld_objects(doc)
+    ld = None
+    for obj in objects:
+        kind = obj.get("@type")
+        if (set(kind) if isinstance(kind, list) else {kind}) & _ARTICLE_KINDS:
+            ld = obj
+            break
+    graph = {o["@id"]: o for o in objects if isinstance(o.get("@id"), str)}
+    return PageFacts(metas, objects, ld, graph)
+
+
+@dataclass
+class Metadata:
+    title: str | None
+    authors: list[str]
+    published: str | None
+    section: str | None
+
+
+def page_metadata(doc: lxml.html.HtmlElement, url: str | None = None) -> Metadata:
+    """Title, authors, publication date and section of a page, from one reading of its metadata."""
+    facts = page_facts(doc)
+    section = facts.ld.get("articleSection") if facts.ld else None
+    if isinstance(section, list):
+        section = section[0] if section else None
+    return Metadata(
+        title=title_of(doc, facts, url),
+        authors=authors_of(doc, facts),
+        published=published_of(doc, facts),
+        section=(normalise_space(section) if isinstance(section, str) else None) or facts.meta("article:section"),
+    )
+
 
 # --- title -----------------------------------------------------------------------------------
 _SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " • ")
@@ -60,17 +139,17 @@ def _host_names(url: str | None) -> list[str]:
     return [host, host.split(".")[0]]
 
 
-def title_of(doc: lxml.html.HtmlElement, ld: dict[str, Any] | None, url: str | None = None) -> str | None:
-    """The headline: JSON-LD, og:title, <h1>, <title>, in that order, each without a site suffix."""
-    headline = ld.get("headline") if ld else None
+def title_of(doc: lxml.html.HtmlElement, facts: PageFacts, url: str | None = None) -> str | None:
+    """The headline: og:title, JSON-LD, <h1>, <title>, in that order, each without a site suffix."""
+    headline = facts.ld.get("headline") if facts.ld else None
     candidates = [
-        _meta(doc, "og:title") or _meta(doc, "twitter:title") or "",
+        facts.meta("og:title", "twitter:title") or "",
         normalise_space(html.unescape(headline)) if isinstance(headline, str) else "",
         next((t for el in doc.iter("h1") if (t := normalise_space(el.text_content()))), ""),
     ]
     title_el = doc.find(".//title")
     candidates.append(normalise_space(title_el.text_content()) if title_el is not None else "")
-    site_names = [_meta(doc, "og:site_name") or "", *_host_names(url)]
+    site_names = [facts.meta("og:site_name") or "", *_host_names(url)]
     for i, value in enumerate(candidates):
         if value:
             others = candidates[:i] + candidates[i + 1 :]
@@ -132,26 +211,6 @@ def _ld_people(ld: dict[str, Any] | None, graph: dict[str, dict[str, Any]]) -> l
     return names
 
 
-def _meta(doc: lxml.html.HtmlElement, name: str) -> str | None:
-    for el in doc.xpath("//meta[@property=$n or @name=$n or @itemprop=$n]", n=name):
-        content = normalise_space(el.get("content", ""))
-        if content:
-            return content
-    return None
-
-
-def _meta_all(doc: lxml.html.HtmlElement, *names: str) -> list[str]:
-    values = []
-    for name in names:
-        for el in doc.xpath("//meta[@property=$n or @name=$n]", n=name):
-            content = normalise_space(el.get("content", ""))
-            if content:
-                values.append(content)
-        if values:
-            break
-    return values
-
-
 def _dedupe(names: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     out = []
@@ -201,14 +260,12 @@ def _byline_names(doc: lxml.html.HtmlElement) -> list[str]:
     return []
 
 
-def authors_of(doc: lxml.html.HtmlElement, ld: dict[str, Any] | None) -> list[str]:
-    graph = {o["@id"]: o for o in json_ld_objects(doc) if isinstance(o.get("@id"), str)}
-    names = _ld_people(ld, graph)
+def authors_of(doc: lxml.html.HtmlElement, facts: PageFacts) -> list[str]:
+    names = _ld_people(facts.ld, facts.graph)
     if not names:
-        for value in _scholarly(_meta_all(doc, "citation_author", "dc.creator", "DC.creator")):
-            names.append(value)
+        names = _scholarly(facts.meta_all("citation_author", "dc.creator", "DC.creator"))
     if not names:
-        for value in _meta_all(doc, "author", "parsely-author", "article:author", "sailthru.author"):
+        for value in facts.meta_all("author", "parsely-author", "article:author", "sailthru.author"):
             names.extend(split_names(value))
     if not names:
         names = _byline_names(doc)
@@ -251,29 +308,17 @@ _DATE_METAS = ("article:published_time", "og:published_time", "datePublished", "
                "DC.date.issued", "citation_publication_date", "article.published")
 
 
-def published_of(doc: lxml.html.HtmlElement, ld: dict[str, Any] | None) -> str | None:
-    if ld:
+def published_of(doc: lxml.html.HtmlElement, facts: PageFacts) -> str | None:
+    if facts.ld:
         for key in ("datePublished", "dateCreated"):
-            value = ld.get(key)
+            value = facts.ld.get(key)
             if isinstance(value, str) and (parsed := parse_date(value)):
                 return parsed
     for name in _DATE_METAS:
-        if parsed := parse_date(_meta(doc, name)):
+        if parsed := parse_date(facts.meta(name)):
             return parsed
     for path in ("//article//time[@datetime]", "//main//time[@datetime]", "//time[@datetime]"):
         for el in doc.xpath(path):
             if parsed := parse_date(el.get("datetime")):
                 return parsed
-    return None
-
-
-def article_ld(doc: lxml.html.HtmlElement) -> dict[str, Any] | None:
-    """The page's JSON-LD article object (NewsArticle, LiveBlogPosting, ...), if it has one."""
-    kinds = ARTICLE_TYPES | {"LiveBlogPosting", "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle",
-                             "Report", "ScholarlyArticle", "TechArticle"}
-    for obj in json_ld_objects(doc):
-        kind = obj.get("@type")
-        types = set(kind) if isinstance(kind, list) else {kind}
-        if types & kinds:
-            return obj
     return None

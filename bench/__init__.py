@@ -1,0 +1,1 @@
+"""Benchmarks and the trainer of the generic extractor's model (development tools, not installed)."""
