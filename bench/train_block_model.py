@@ -28,7 +28,8 @@ Model: two L2-regularised logistic regressions fitted by Newton's method in nump
 crawler/generic/features.py for the two stages), twice: a *fast* model without trafilatura's vote
 and a *full* one with it; the gate between them (how much doubtful text the fast model may leave
 before trafilatura is asked) is chosen on cross-validation as the cheapest gate whose F1 is within
-0.001 of always asking. Each block is weighted by its share of the
+``--gate-tolerance`` (0.002) of always asking: trafilatura costs about as much as the rest of the
+page analysis. Each block is weighted by its share of the
 page's words, as the benchmark weighs every page equally whatever its length; negatives are
 up-weighted so that the model errs towards dropping a doubtful block (junk in the text hurts
 readers more than a lost sentence). Stage 2 is trained on out-of-fold stage-1 probabilities, so it
@@ -78,7 +79,8 @@ from crawler.htmltools import parse_html, strip_hidden
 
 _TOKEN = re.compile(r"\w+")
 FOLDS = 5
-GATE_BAND = (0.15, 0.85)
+#: Probability bands a block counts as doubtful in (the gate tries each).
+GATE_BANDS = ((0.15, 0.85), (0.2, 0.8), (0.3, 0.7))
 _BASE = len(stage1_names(False)) - len(LEXICON_NAMES)
 
 
@@ -315,22 +317,23 @@ def choose_threshold(
 
 
 def choose_gate(
-    examples: Sequence[Example], fast: Sequence[np.ndarray], full: Sequence[np.ndarray], t_fast: float, t_full: float
+    examples: Sequence[Example], fast: Sequence[np.ndarray], full: Sequence[np.ndarray], t_fast: float, t_full: float,
+    tolerance: float,
 ) -> tuple[Gate, float, tuple[float, float, float]]:
-    """The cheapest gate (fewest trafilatura calls) within 0.001 F1 of always asking trafilatura."""
+    """The cheapest gate (fewest trafilatura calls) within ``tolerance`` F1 of always asking trafilatura."""
     counts_fast = _counts(examples, fast, t_fast)
     counts_full = _counts(examples, full, t_full)
-    probe = Gate(GATE_BAND[0], GATE_BAND[1], 0.0)
-    ambiguity = [probe.ambiguity(e.blocks, [float(x) for x in p], t_fast) for e, p in zip(examples, fast, strict=True)]
     always = prf(counts_full)
     options = []
-    for limit in (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 1e9):
-        counts = [cf if a <= limit else cu for a, cf, cu in zip(ambiguity, counts_fast, counts_full, strict=True)]
-        share = sum(a > limit for a in ambiguity) / len(examples)
-        options.append((limit, share, prf(counts)))
-    good = [o for o in options if o[2][2] >= always[2] - 0.001]
-    limit, share, result = min(good, key=lambda o: o[1]) if good else max(options, key=lambda o: o[2][2])
-    return Gate(GATE_BAND[0], GATE_BAND[1], limit), share, result
+    for low, high in GATE_BANDS:
+        probe = Gate(low, high, 0.0)
+        ambiguity = [probe.ambiguity(e.blocks, [float(x) for x in p], t_fast) for e, p in zip(examples, fast, strict=True)]
+        for limit in (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.5, 1.0, 1e9):
+            counts = [cf if a <= limit else cu for a, cf, cu in zip(ambiguity, counts_fast, counts_full, strict=True)]
+            share = sum(a > limit for a in ambiguity) / len(examples)
+            options.append((Gate(low, high, limit), share, prf(counts)))
+    good = [o for o in options if o[2][2] >= always[2] - tolerance]
+    return min(good, key=lambda o: (o[1], -o[2][2])) if good else max(options, key=lambda o: o[2][2])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -341,6 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--negative-weight", type=float, default=1.0)
     parser.add_argument("--lexicon-publishers", type=int, default=5)
     parser.add_argument("--tolerance", type=float, default=0.001, help="F1 given up for precision (threshold choice)")
+    parser.add_argument("--gate-tolerance", type=float, default=0.002, help="F1 given up for speed (trafilatura calls)")
     parser.add_argument("--cv-only", action="store_true")
     args = parser.parse_args(argv)
 
@@ -353,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fast, full = cross_validate(examples, settings)
     t_fast, r_fast = choose_threshold(examples, fast, args.tolerance)
     t_full, r_full = choose_threshold(examples, full, args.tolerance)
-    gate, share, r_gated = choose_gate(examples, fast, full, t_fast, t_full)
+    gate, share, r_gated = choose_gate(examples, fast, full, t_fast, t_full, args.gate_tolerance)
     print(
         f"{len(examples)} development pages, {sum(len(e.blocks) for e in examples)} blocks "
         f"({sum(len(e.indices) for e in examples)} classified); cross-validated by publisher:"
@@ -361,7 +365,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, threshold, (p, r, f) in (("fast", t_fast, r_fast), ("full", t_full, r_full)):
         print(f"  {name:<6} threshold {threshold:.3f}  P {p:.4f}  R {r:.4f}  F1 {f:.4f}")
     p, r, f = r_gated
-    print(f"  gated  ambiguity <= {gate.max_ambiguity}  P {p:.4f}  R {r:.4f}  F1 {f:.4f}  (trafilatura on {share:.0%} of pages)")
+    print(
+        f"  gated  doubtful {gate.low}-{gate.high}, ambiguity <= {gate.max_ambiguity}  P {p:.4f}  R {r:.4f}  F1 {f:.4f}"
+        f"  (trafilatura on {share:.0%} of pages)"
+    )
     if args.cv_only:
         return 0
     fitted = fit(examples, settings)

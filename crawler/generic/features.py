@@ -23,8 +23,14 @@ pages are built rather than how particular outlets name their classes:
 
 **Stage 2** sees stage 1's probabilities around each block: the mean over the block's siblings,
 over its parent's subtree, over all blocks with the same markup signature (a site writes every
-paragraph of a story the same way, and every teaser the same other way), and over its
-neighbours. Articles are runs of paragraphs; stage 2 fills the gaps in a run and drops islands.
+paragraph of a story the same way, and every teaser the same other way), its neighbours, whether
+it sits between confident blocks (list items and subheadings inside a story belong to it), and
+how much of the story's weight lies before and after it (nothing after it: past the story's end,
+where author boxes and teasers live). Articles are runs of paragraphs; stage 2 fills the gaps in
+a run and drops islands.
+
+Blocks that are nearly all link text (menus, tag lists, teaser links) are not classified at all
+(:data:`LINK_LIMIT`); they still count as context.
 """
 
 from __future__ import annotations
