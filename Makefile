@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test setup system-deps lint bench bench-warc bench-extract bench-extract-speed bench-language bench-render bench-verdicts clean
+.PHONY: demo test setup system-deps lint bench bench-warc bench-redis bench-extract bench-extract-speed bench-language bench-render bench-verdicts clean
 
 demo: setup
 	@$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="chromium:$(CHROMIUM)"
@@ -24,9 +24,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m archive.replayenv  # pywb in its own venv (.venv/replay): see archive/replayenv.py
 	touch $(STAMP)
 
-# Debian packages: chromium (Playwright's bundled browsers cannot be downloaded here) and wget (the
-# audit tests read a WARC written by `wget --warc-file`). One `apt-get update`, only when one is missing.
-DEBIAN_PACKAGES ?= chromium:$(CHROMIUM) wget:/usr/bin/wget
+# Debian packages: chromium (Playwright's bundled browsers cannot be downloaded here), wget (the
+# audit tests read a WARC written by `wget --warc-file`) and redis-server (tests/test_redis.py and
+# bench-redis start their own on a free port). One `apt-get update`, only when one is missing.
+DEBIAN_PACKAGES ?= chromium:$(CHROMIUM) wget:/usr/bin/wget redis-server:/usr/bin/redis-server
 system-deps:
 	@missing=""; for entry in $(DEBIAN_PACKAGES); do \
 	  [ -x "$${entry#*:}" ] || missing="$$missing $${entry%%:*}"; \
@@ -50,6 +51,11 @@ clean:
 # WARC writing overhead: a generated 5,000-page site crawled with plain Scrapy, then with WARC writing.
 bench-warc: setup
 	$(BIN)/python bench/warc_overhead.py
+
+# Shared frontier: a generated 5,000-page site crawled by one worker, then by two sharing Redis (pages/s, speed-up).
+bench-redis: setup
+	@$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="redis-server:/usr/bin/redis-server"
+	$(BIN)/python bench/redis_workers.py
 
 # Extraction quality on 212 real pages (../shared/data/fundus-dev): body P/R/F1 (Zyte metric), title,
 # date, authors and ms/page, per language, `newsarchive extract` on a WARC of the pages vs plain trafilatura.

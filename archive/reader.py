@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.recordloader import ArcWarcRecord
@@ -65,6 +66,8 @@ class ArchivedResponse:
     revisit_of: RecordPointer | None = None
     #: The revisit's WARC-Profile (identical-payload-digest or server-not-modified), if any.
     revisit_profile: str | None = None
+    #: WARC-Truncated ("length": cut at the crawl's size cap, "disconnect"...): the payload is incomplete.
+    truncated: str | None = None
 
     def header(self, name: str) -> str | None:
         """First value of a header (case-insensitive), or None."""
@@ -269,10 +272,24 @@ def parse_warc_date(value: str) -> datetime:
     return datetime.strptime(text, fmt).replace(tzinfo=UTC)
 
 
-def decode_content(payload: bytes, headers: list[tuple[str, str]]) -> tuple[bytes, str | None]:
+#: Largest body decoded from a Content-Encoding, in bytes: above the crawler's DOWNLOAD_MAXSIZE default
+#: (50 MiB), so what the crawl decoded is decoded again, while a decompression bomb (a few MB archived as
+#: sent, gigabytes inflated) stops here instead of taking every archive tool's memory with it.
+MAX_DECODED_SIZE = 64 * 1024 * 1024
+_PIECE = 1024 * 1024
+
+
+class DecodedTooLarge(ValueError):
+    """A content-coding inflates beyond MAX_DECODED_SIZE."""
+
+
+def decode_content(
+    payload: bytes, headers: list[tuple[str, str]], *, max_size: int = MAX_DECODED_SIZE
+) -> tuple[bytes, str | None]:
     """Remove transfer coding left in the payload, then content-coding(s), like a browser.
 
-    Returns ``(body, error)``; on failure ``body`` is ``payload`` unchanged.  Transfer
+    Returns ``(body, error)``; on failure ``body`` is ``payload`` unchanged, and so it is when decoding
+    would exceed ``max_size`` (``DecodedTooLarge``: a gzip bomb). Transfer
     coding is only present in WARCs written by other tools that stored chunked bodies raw;
     ours store them de-chunked with the header renamed, so that header is never seen here.
     """
@@ -291,36 +308,66 @@ def decode_content(payload: bytes, headers: list[tuple[str, str]]) -> tuple[byte
     ]
     try:
         for coding in reversed(codings):  # codings are listed in the order they were applied
-            body = _decode_one(body, coding)
+            body = _decode_one(body, coding, max_size)
     except Exception as exc:  # zlib.error, brotli.error, ...: all mean "not decodable"
         return payload, f"{type(exc).__name__}: {exc}"
     return body, None
 
 
-def _decode_one(data: bytes, coding: str) -> bytes:
+def _decode_one(data: bytes, coding: str, max_size: int = MAX_DECODED_SIZE) -> bytes:
     if coding in ("identity", ""):
         return data
     if coding in ("gzip", "x-gzip"):
-        return _gunzip(data)
+        return _gunzip(data, max_size)
     if coding == "deflate":
         # "deflate" is zlib-wrapped per RFC 9110 but many servers send raw deflate.
         try:
-            return zlib.decompress(data)
+            return _inflate(zlib.decompressobj(), data, max_size)
         except zlib.error:
-            return zlib.decompress(data, -zlib.MAX_WBITS)
+            return _inflate(zlib.decompressobj(-zlib.MAX_WBITS), data, max_size)
     if coding == "br" and brotli is not None:
-        return brotli.decompress(data)
+        decompressor = brotli.Decompressor()
+        out = [decompressor.process(data, output_buffer_limit=_PIECE)]
+        size = len(out[0])
+        while not decompressor.is_finished() and (piece := decompressor.process(b"", output_buffer_limit=_PIECE)):
+            size += len(piece)
+            _check_size(size, max_size)
+            out.append(piece)
+        return b"".join(out)
     if coding == "zstd" and zstandard is not None:
-        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as reader:
+            body = reader.read(max_size + 1)
+        _check_size(len(body), max_size)
+        return body
     raise ValueError(f"unsupported content-encoding {coding!r}")
 
 
-def _gunzip(data: bytes) -> bytes:
+def _check_size(size: int, max_size: int) -> None:
+    if max_size and size > max_size:
+        raise DecodedTooLarge(f"decoded body exceeds {max_size} bytes (a decompression bomb?); left encoded")
+
+
+def _inflate(decomp: Any, data: bytes, max_size: int, produced: int = 0) -> bytes:
+    """Decompress ``data`` with a zlib decompressor, a piece at a time, never past ``max_size`` in all."""
+    out: list[bytes] = []
+    piece = decomp.decompress(data, _PIECE)
+    while True:
+        produced += len(piece)
+        _check_size(produced, max_size)
+        out.append(piece)
+        if decomp.eof or not decomp.unconsumed_tail:
+            return b"".join(out)
+        piece = decomp.decompress(decomp.unconsumed_tail, _PIECE)
+
+
+def _gunzip(data: bytes, max_size: int = MAX_DECODED_SIZE) -> bytes:
     """Decompress every gzip member and ignore trailing garbage, as browsers do."""
     out: list[bytes] = []
+    produced = 0
     while data:
         decomp = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out.append(decomp.decompress(data))
+        out.append(_inflate(decomp, data, max_size, produced))
+        produced += len(out[-1])
         if not decomp.eof:
             if not out[-1] and len(out) == 1:
                 raise zlib.error("truncated gzip stream")
@@ -388,4 +435,5 @@ def _to_response(record: ArcWarcRecord, file_name: str, offset: int) -> Archived
         ip_address=rec_headers.get_header("WARC-IP-Address"),
         decode_error=error,
         rendered_by=rec_headers.get_header(RENDERED_BY_HEADER),
+        truncated=rec_headers.get_header("WARC-Truncated"),
     )

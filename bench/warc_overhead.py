@@ -18,78 +18,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
-import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PARAGRAPH = (
-    "Regional markets closed higher on Tuesday as investors weighed the outlook for energy prices, "
-    "shipping costs and the central bank's next decision, analysts said in notes to clients. "
-)
+sys.path.insert(0, str(ROOT))
 
-
-#: Words the generated text is drawn from: enough variety that pages compress like real HTML
-#: (4-5x), not like a repeated sentence (30x), since compression is most of archiving's cost.
-VOCABULARY = sorted(set(PARAGRAPH.replace(",", "").replace(".", "").split())) + [
-    f"{stem}{suffix}" for stem in ("market", "trade", "port", "bank", "energy", "policy", "export", "minister",
-                                   "growth", "contract", "pipeline", "tariff", "bond", "index", "region")
-    for suffix in ("", "s", "ing", "ed", "er", "al", "ity", "ment", "ist", "ward")
-]
-
-
-def page_body(number: int, pages: int) -> bytes:
-    """Page ``number``: a title, ~20 KB of text that differs per page, links to its ten children."""
-    rng = random.Random(number)
-    children = [child for child in range(number * 10 + 1, number * 10 + 11) if child < pages]
-    links = "".join(f'<li><a href="/p/{child}">Story {child}</a></li>' for child in children)
-    paragraphs = "".join(
-        "<p>" + " ".join(rng.choices(VOCABULARY, k=50)) + f" ({number}.{i})</p>\n" for i in range(55)
-    )
-    return (
-        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Story {number}</title></head>"
-        f"<body><h1>Story {number}</h1><article>{paragraphs}</article><ul>{links}</ul></body></html>"
-    ).encode()
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    pages = 5000
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        try:
-            number = int(self.path.removeprefix("/p/"))
-        except ValueError:
-            number = -1
-        if 0 <= number < self.pages:
-            body, status = page_body(number, self.pages), 200
-        else:
-            body, status = b"not found", 404
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-def _serve(port_queue: Any, pages: int) -> None:
-    _Handler.pages = pages
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    port_queue.put(server.server_address[1])
-    server.serve_forever()
-
+# The site and its server are shared with bench/suite.py.
+from bench.sitegen import simple_site_server  # noqa: E402
 
 RUNNER = textwrap.dedent(
     """
@@ -169,11 +111,8 @@ def main() -> int:
     args = parser.parse_args()
 
     extra_settings = {name: json.loads(value) for name, _, value in (item.partition("=") for item in args.set)}
-    queue: Any = multiprocessing.Queue()
-    server = multiprocessing.Process(target=_serve, args=(queue, args.pages), daemon=True)
-    server.start()
+    server, base = simple_site_server(args.pages)
     try:
-        base = f"http://127.0.0.1:{queue.get(timeout=30)}"
         best: dict[str, dict[str, float]] = {}
         with tempfile.TemporaryDirectory(prefix="warc-bench-") as tmp:
             for round_ in range(1, args.rounds + 1):

@@ -52,9 +52,10 @@ from archive.cdxj import write_index
 from archive.dedup import INDEX_DIR, INDEX_NAME, Capture, DigestIndex, Original
 from archive.reader import read_response_at
 from archive.writer import OPEN_SUFFIX, PROFILE_NOT_MODIFIED, ExchangeResult, RecordPointer, WarcWriter
+from archive.writerproc import RemoteWarcWriter
 from crawler import __version__
 from crawler import signals as na_signals
-from crawler.middlewares import compose_user_agent
+from crawler.middlewares import TRUNCATED_META, compose_user_agent
 from crawler.page import PageResult
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,10 @@ logger = logging.getLogger(__name__)
 ARCHIVED_SCHEMES = frozenset({"http", "https"})
 #: Bodies at least this large are written by the writer thread (WARC_THREAD_THRESHOLD; 0: all).
 DEFAULT_THREAD_THRESHOLD = 0
+#: Where WARC records are serialised, digested and compressed (WARC_WRITER): "process" (a child
+#: process, archive.writerproc: the crawl keeps its core), "thread" (a thread of this process)
+#: or "inline" (in the reactor thread; simplest, slowest).
+WRITER_MODES = ("process", "thread", "inline")
 #: request.meta keys: the capture a conditional request revalidates; an off-thread write.
 PREVIOUS_META = "warc_previous"
 PENDING_META = "_warc_pending"
@@ -91,17 +96,19 @@ def headers_as_list(headers: Headers) -> list[tuple[str, str]]:
     return pairs
 
 
-def truncation_reason(response: Response) -> str | None:
+def truncation_reason(response: Response, meta: Mapping[str, Any] | None = None) -> str | None:
     """WARC-Truncated value for responses Scrapy delivered incomplete, else None.
 
     ``dataloss``: the connection dropped before Content-Length was reached (only delivered
-    when DOWNLOAD_FAIL_ON_DATALOSS is off); ``download_stopped``: a handler raised StopDownload.
+    when DOWNLOAD_FAIL_ON_DATALOSS is off); ``download_stopped``: a handler raised StopDownload,
+    which is ``length`` when it was OversizeMiddleware cutting the body at DOWNLOAD_MAXSIZE (``meta``
+    is the request's).
     """
     flags = set(response.flags or ())
     if "dataloss" in flags:
         return "disconnect"
     if "download_stopped" in flags:
-        return "unspecified"
+        return "length" if meta is not None and meta.get(TRUNCATED_META) == "length" else "unspecified"
     return None
 
 
@@ -156,12 +163,15 @@ class WarcArchiveExtension:
     is done with the response (see :meth:`_flush_pending`).  A download that produced no
     response (``download_failed``) leaves a metadata record with the error.
 
-    Bodies of ``WARC_THREAD_THRESHOLD`` bytes or more (by default all) are digested, compressed
-    and written by a worker thread, so compression (most of archiving's cost) runs beside the
-    crawl instead of inside it, and a 50 MB page does not freeze the reactor for a second;
-    :class:`WarcPointerMiddleware` holds each response back until its record is written and its
-    pointer known.  While a write is queued, later writes queue behind it (records stay in
-    capture order).  Without that middleware everything is written inline, as before.
+    Records are digested, compressed and written by a child process (``WARC_WRITER =
+    "process"``, :mod:`archive.writerproc`), so compression (most of archiving's cost) runs on
+    the other core instead of inside the crawl, and a 50 MB page does not freeze the reactor;
+    :class:`WarcPointerMiddleware` holds each response back until its record is written and
+    its pointer known.  Calls reach the child in the order made, so records keep capture order.
+    Without that middleware each exchange is a synchronous call (the pointer is needed at once).
+    ``WARC_WRITER = "thread"`` does the same in a thread for bodies of
+    ``WARC_THREAD_THRESHOLD`` bytes or more (it competes with the reactor for the GIL: slower),
+    ``"inline"`` everything on the reactor thread.
     """
 
     def __init__(
@@ -176,7 +186,10 @@ class WarcArchiveExtension:
         cdxj: bool = True,
         thread_threshold: int = DEFAULT_THREAD_THRESHOLD,
         gzip_level: int = 6,
+        writer_mode: str = "process",
     ) -> None:
+        if writer_mode not in WRITER_MODES:
+            raise ValueError(f"WARC_WRITER must be one of {', '.join(WRITER_MODES)}, not {writer_mode!r}")
         self.crawler = crawler
         self.output = output
         self.directory = output / "warc"
@@ -187,8 +200,9 @@ class WarcArchiveExtension:
         self.cdxj_enabled = cdxj
         self.thread_threshold = thread_threshold
         self.gzip_level = gzip_level
+        self.writer_mode = writer_mode
         self.crawl_id = str(uuid.uuid4())
-        self.writer: WarcWriter | None = None
+        self.writer: WarcWriter | RemoteWarcWriter | None = None
         self.index: DigestIndex | None = None
         self.index_path: Path | None = None
         self.closed = False
@@ -213,6 +227,7 @@ class WarcArchiveExtension:
             cdxj=settings.getbool("WARC_CDXJ", True),
             thread_threshold=settings.getint("WARC_THREAD_THRESHOLD", DEFAULT_THREAD_THRESHOLD),
             gzip_level=settings.getint("WARC_GZIP_LEVEL", 6),
+            writer_mode=(settings.get("WARC_WRITER") or "process").lower(),
         )
         # Bound methods, not lambdas: Scrapy keeps only weak references to receivers.
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
@@ -249,12 +264,42 @@ class WarcArchiveExtension:
         }
         if self.dedup_enabled:
             self.index_path = self.output / INDEX_DIR / INDEX_NAME
-            # Shared: several spiders of one process (newsarchive demo) write to one folder.
-            self.index = DigestIndex.shared(self.index_path)
-        self.writer = WarcWriter(
-            self.directory, prefix=self.prefix, max_size=self.max_size, warcinfo=warcinfo,
-            dedup=self.index, collect_index=self.cdxj_enabled, compress_level=self.gzip_level,
-        )
+            dedup_spec: dict[str, Any] | None = {"kind": "sqlite", "path": str(self.index_path)}
+            if settings.get("REDIS_URL"):
+                dedup_spec = {"kind": "redis", "url": settings["REDIS_URL"], "path": str(self.index_path),
+                              "prefix": settings.get("REDIS_KEY_PREFIX") or "newsarchive"}
+                # Shared frontier: dedup and revalidation across workers (archive.dedup_redis), the local
+                # index kept too for the tools that read this folder.
+                from archive.dedup_redis import RedisDigestIndex
+
+                self.index = RedisDigestIndex.shared(  # type: ignore[assignment]
+                    settings["REDIS_URL"], settings.get("REDIS_KEY_PREFIX") or "newsarchive", self.index_path)
+            else:
+                # Shared: several spiders of one process (newsarchive demo) write to one folder.
+                self.index = DigestIndex.shared(self.index_path)
+        else:
+            dedup_spec = None
+        if self.writer_mode == "process":
+            from twisted.internet import reactor
+
+            # The child writes the records and the digest index; self.index stays here for the
+            # conditional-GET look-ups of earlier runs (read-only use).
+            self.writer = RemoteWarcWriter(
+                writer_kwargs={
+                    "directory": self.directory, "prefix": self.prefix, "max_size": self.max_size,
+                    "warcinfo": warcinfo, "collect_index": self.cdxj_enabled, "compress_level": self.gzip_level,
+                },
+                dedup=dedup_spec,
+                deliver=reactor.callFromThread,  # type: ignore[attr-defined]
+                schedule_flush=functools.partial(reactor.callLater, 0),  # type: ignore[attr-defined]
+                on_failure=self._write_failed,
+                on_exit=self._writer_exited,
+            )
+        else:
+            self.writer = WarcWriter(
+                self.directory, prefix=self.prefix, max_size=self.max_size, warcinfo=warcinfo,
+                dedup=self.index, collect_index=self.cdxj_enabled, compress_level=self.gzip_level,
+            )
         logger.info("Archiving to %s (crawl id %s)", self.directory, self.crawl_id)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -267,10 +312,24 @@ class WarcArchiveExtension:
         for record_id in list(self._pending):
             self._flush_pending(record_id)
         self.closed = True
-        self.writer.close()
+        stamp = self._started.strftime("%Y%m%d%H%M%S%f")
+        path = self.output / INDEX_DIR / f"{self.prefix}-{stamp}-{spider.name}.cdxj"
+        try:
+            if isinstance(self.writer, RemoteWarcWriter):
+                # The child writes the CDXJ itself: its entries need not cross the pipe.
+                summary = self.writer.close(cdxj_path=path if self.cdxj_enabled else None)
+                if summary.cdxj:
+                    self.crawler.stats.set_value("newsarchive/warc/cdxj", summary.cdxj)
+                if summary.cdxj_error:
+                    logger.error("Could not write the CDXJ index %s", summary.cdxj_error)
+                    self.crawler.stats.inc_value("newsarchive/warc/errors")
+            else:
+                self.writer.close()
+        except OSError:
+            # The writer process died: what it wrote is on disk (an .open file for `archive repair`).
+            logger.exception("Could not close the WARC writer")
+            self.crawler.stats.inc_value("newsarchive/warc/errors")
         if self.cdxj_enabled and self.writer.index_entries:
-            stamp = self._started.strftime("%Y%m%d%H%M%S%f")
-            path = self.output / INDEX_DIR / f"{self.prefix}-{stamp}-{spider.name}.cdxj"
             try:
                 write_index(path, self.writer.index_entries)
                 self.crawler.stats.set_value("newsarchive/warc/cdxj", str(path))
@@ -312,12 +371,27 @@ class WarcArchiveExtension:
             "body": response.body,
             "ip_address": str(ip) if ip is not None else None,
             "date": datetime.now(UTC),
-            "truncated": truncation_reason(response),
+            "truncated": truncation_reason(response, request.meta),
             "rendered_by": rendered_by(response),
             "not_modified_of": not_modified_of,
         }
         writer = self.writer
-        offthread = self.pointer_middleware and (len(response.body) >= self.thread_threshold or self._busy())
+        if isinstance(writer, RemoteWarcWriter) and self.pointer_middleware:
+            deferred_result: Deferred[ExchangeResult] = Deferred()
+            try:
+                writer.submit("write_exchange_detailed", (), kwargs, deferred_result.callback,
+                              functools.partial(_errback, deferred_result))
+            except OSError:
+                logger.exception("Could not archive %s", response.url)
+                self.crawler.stats.inc_value("newsarchive/warc/errors")
+                return
+            request.meta[PENDING_META] = deferred_result
+            self._offthread += 1
+            return
+        offthread = (
+            self.writer_mode == "thread" and self.pointer_middleware
+            and (len(response.body) >= self.thread_threshold or self._busy())
+        )
         if offthread:
             deferred: Deferred[ExchangeResult] = Deferred()
             request.meta[PENDING_META] = deferred
@@ -505,7 +579,24 @@ class WarcArchiveExtension:
         }
         self._write(self.writer.write_metadata, RecordPointer.from_dict(pending.warc), pending.url, fields)
 
-    def _writer_or_none(self) -> WarcWriter:
+    def _write_failed(self, method: str, exc: BaseException) -> None:
+        """A queued write failed in the writer process (disk full...): loud, counted, crawl goes on."""
+        logger.error("WARC write (%s) failed: %s", method, exc)
+        self.crawler.stats.inc_value("newsarchive/warc/errors")
+
+    def _writer_exited(self, code: int | None) -> None:
+        """The writer process died: stop the crawl rather than fetch pages nobody archives."""
+        if self.closed:
+            return
+        logger.critical("The WARC writer process exited unexpectedly (code %s): closing the crawl", code)
+        self.crawler.stats.set_value("newsarchive/warc/writer_exit_code", code)
+        engine = self.crawler.engine
+        if engine is not None and getattr(engine, "spider", None) is not None:
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason="warc_writer_failed"))
+
+    def _writer_or_none(self) -> WarcWriter | RemoteWarcWriter:
         assert self.writer is not None
         return self.writer
 
@@ -520,6 +611,13 @@ class WarcArchiveExtension:
 
     def _write(self, fn: Callable[..., Any], *args: Any) -> None:
         """Fire-and-forget write (metadata, conversion): queued if the writer thread runs, else inline."""
+        if isinstance(self.writer, RemoteWarcWriter):
+            try:
+                self.writer.submit(fn.__name__, args)
+            except OSError:
+                logger.exception("Could not write a WARC record for %s", args[1] if len(args) > 1 else "?")
+                self.crawler.stats.inc_value("newsarchive/warc/errors")
+            return
         if self._thread is not None:
             assert self._thread is not None
             self._thread.submit(fn, {}, None, args)
@@ -537,7 +635,7 @@ class WarcArchiveExtension:
             return self._thread.call(fn, *args)
         return fn(*args)
 
-    def _require_writer(self) -> WarcWriter:
+    def _require_writer(self) -> WarcWriter | RemoteWarcWriter:
         # After spider_closed a write would silently start a new file nobody closes.
         if self.writer is None or self.closed:
             raise RuntimeError("WARC writer is not open (spider not opened yet, or already closed)")
@@ -552,6 +650,10 @@ class WarcArchiveExtension:
         stats.set_value("newsarchive/warc/records", self.writer.records)
         stats.set_value("newsarchive/warc/bytes", self.writer.bytes_written)
         stats.set_value("newsarchive/warc/responses", self.writer.exchanges)
+
+
+def _errback(deferred: Deferred[Any], exc: BaseException) -> None:
+    deferred.errback(Failure(exc))
 
 
 class WarcPointerMiddleware:

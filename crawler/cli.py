@@ -151,7 +151,8 @@ def iter_extract(paths: Sequence[Path], url: str | None, outlet_name: str | None
             # Revisits (deduplicated or 304 captures of a recrawl) are resolved to the payload
             # they stand for, from the other WARCs of the same output folder.
             for archived in iter_responses(path, revisits=True, locator=_locator(path), skip_unresolved=True):
-                if not _html_like(archived.content_type, archived.body):
+                # A body cut at the size cap was never analysed by the crawl (crawler.middlewares.OversizeMiddleware).
+                if archived.truncated == "length" or not _html_like(archived.content_type, archived.body):
                     continue
                 outlet = fixed_outlet or outlet_for_url(archived.url)
                 result = evidence.analyse(
@@ -268,6 +269,18 @@ def cmd_archive_index(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_archive_merge_index(args: argparse.Namespace) -> int:
+    """One CDXJ index and one articles file for a collection written by several workers (archive/merge.py)."""
+    from archive.merge import merge_collection
+
+    output = Path(args.output)
+    if not output.is_dir():
+        print(f"newsarchive archive merge-index: no such folder: {output}", file=sys.stderr)
+        return 1
+    print(merge_collection(output).summary())
+    return 0
+
+
 def cmd_archive_wacz(args: argparse.Namespace) -> int:
     """Pack an output folder into a WACZ (WARCs, CDXJ index, pages.jsonl of the articles)."""
     from archive.wacz import pack
@@ -293,7 +306,7 @@ def _warc_inputs(inputs: Sequence[str]) -> list[Path]:
 
 
 def _add_archive_commands(sub: Any) -> None:  # argparse._SubParsersAction
-    archive = sub.add_parser("archive", help="WARC tools: repair, check, index, wacz")
+    archive = sub.add_parser("archive", help="WARC tools: repair, check, index, merge-index, wacz")
     commands = archive.add_subparsers(dest="archive_command", required=True)
 
     repair = commands.add_parser("repair", help="close a .open WARC left by a killed crawl")
@@ -308,6 +321,11 @@ def _add_archive_commands(sub: Any) -> None:  # argparse._SubParsersAction
     index = commands.add_parser("index", help="rebuild the digest and CDXJ indexes of an output folder")
     index.add_argument("output", metavar="OUTPUT")
     index.set_defaults(func=cmd_archive_index)
+
+    merge = commands.add_parser(
+        "merge-index", help="one CDXJ index (indexes/all.cdxj) and one articles.jsonl for a collection of workers")
+    merge.add_argument("output", metavar="OUTPUT")
+    merge.set_defaults(func=cmd_archive_merge_index)
 
     wacz = commands.add_parser("wacz", help="pack an output folder into a WACZ file")
     wacz.add_argument("output", metavar="OUTPUT")

@@ -7,7 +7,10 @@ and neither the verdict nor the text may be taken from what a reader never sees.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 
 import lxml.html
 from lxml import etree
@@ -71,22 +74,58 @@ def _stylesheet_classes(doc: lxml.html.HtmlElement) -> tuple[set[str], set[str],
     hidden_ids: set[str] = set()
     shown_classes: set[str] = set()
     for style in doc.iter("style"):
-        for selectors, body, conditional in _css_rules(style.text or ""):
-            lowered = body.lower()
-            if "display" not in lowered and "visibility" not in lowered:
-                continue  # neither hides nor shows: most rules of a large stylesheet
-            declarations = body.replace("\n", " ")
-            hides = bool(_DISPLAY_NONE.search(declarations))
-            shows = not hides and re.search(r"display\s*:", declarations, re.IGNORECASE) is not None
-            for selector in selectors.split(","):
-                m = _SIMPLE_SELECTOR.match(selector)
-                if not m:
-                    continue
-                if shows and m.group(1) == ".":
-                    shown_classes.add(m.group(2))
-                elif hides and not conditional:
-                    (hidden_classes if m.group(1) == "." else hidden_ids).add(m.group(2))
+        hidden, ids, shown = _style_classes(style.text or "")
+        hidden_classes |= hidden
+        hidden_ids |= ids
+        shown_classes |= shown
     return hidden_classes, hidden_ids, shown_classes
+
+
+#: Recent stylesheets' findings, by digest of the <style> text: a site ships the same inline
+#: stylesheet (often tens of KB) on every page, and parsing it was a tenth of the page analysis.
+_STYLE_CACHE: OrderedDict[bytes, tuple[frozenset[str], frozenset[str], frozenset[str]]] = OrderedDict()
+_STYLE_CACHE_ENTRIES = 64
+_STYLE_CACHE_LOCK = threading.Lock()
+
+
+def _style_classes(css: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(always-hidden classes, always-hidden ids, shown classes) of one stylesheet, memoised."""
+    if not css.strip():
+        return frozenset(), frozenset(), frozenset()
+    key = hashlib.blake2b(css.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+    with _STYLE_CACHE_LOCK:
+        found = _STYLE_CACHE.get(key)
+        if found is not None:
+            _STYLE_CACHE.move_to_end(key)
+            return found
+    found = _parse_style_classes(css)
+    with _STYLE_CACHE_LOCK:
+        _STYLE_CACHE[key] = found
+        if len(_STYLE_CACHE) > _STYLE_CACHE_ENTRIES:
+            _STYLE_CACHE.popitem(last=False)
+    return found
+
+
+def _parse_style_classes(css: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    hidden_classes: set[str] = set()
+    hidden_ids: set[str] = set()
+    shown_classes: set[str] = set()
+    for selectors, body, conditional in _css_rules(css):
+        lowered = body.lower()
+        if "display" not in lowered and "visibility" not in lowered:
+            continue  # neither hides nor shows: most rules of a large stylesheet
+        declarations = body.replace("\n", " ")
+        hides = bool(_DISPLAY_NONE.search(declarations))
+        shows = not hides and re.search(r"display\s*:", declarations, re.IGNORECASE) is not None
+        for selector in selectors.split(","):
+            m = _SIMPLE_SELECTOR.match(selector)
+            if not m:
+                continue
+            if shows and m.group(1) == ".":
+                shown_classes.add(m.group(2))
+            elif hides and not conditional:
+                (hidden_classes if m.group(1) == "." else hidden_ids).add(m.group(2))
+    return frozenset(hidden_classes), frozenset(hidden_ids), frozenset(shown_classes)
 
 
 def _hidden_by_class(class_attr: str, hidden: set[str], shown: set[str]) -> bool:

@@ -1,8 +1,9 @@
 """Downloader middlewares: who we say we are, waiting out rate limits, and the text encoding.
 
-Order (see DOWNLOADER_MIDDLEWARES in settings): responses pass HttpCompressionMiddleware (590),
-then EncodingMiddleware (580), then RetryAfterMiddleware (560), then Scrapy's RetryMiddleware (550).
-The WARC capture happens before all of them, at the response_downloaded signal.
+Order (see DOWNLOADER_MIDDLEWARES in settings): responses pass OversizeMiddleware (900), then
+HttpCompressionMiddleware (590), then EncodingMiddleware (580), then RetryAfterMiddleware (560), then
+Scrapy's RetryMiddleware (550). The WARC capture happens before all of them, at the response_downloaded
+signal.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from scrapy.http import Request, Response, TextResponse, XmlResponse
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.http import Headers, Request, Response, TextResponse, XmlResponse
 from scrapy.utils.defer import sleep
 
 from crawler import __version__
@@ -23,6 +26,12 @@ if TYPE_CHECKING:
     from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
+
+#: request.meta key OversizeMiddleware sets to "length" when it cut the body at the size cap; the WARC
+#: capture (crawler.archiving.truncation_reason) turns it into ``WARC-Truncated: length``.
+TRUNCATED_META = "newsarchive_truncated"
+_CAP_META = "_newsarchive_size_cap"
+_RECEIVED_META = "_newsarchive_received"
 
 
 def compose_user_agent(settings: BaseSettings) -> str:
@@ -140,3 +149,73 @@ class EncodingMiddleware:
         if self.crawler.stats and decision.repaired:
             self.crawler.stats.inc_value("newsarchive/encoding/repaired")
         return response.replace(encoding=decision.used)
+
+
+class OversizeMiddleware:
+    """Keeps the first DOWNLOAD_MAXSIZE bytes of an oversized body, archived as truncated, instead of nothing.
+
+    Scrapy's own cap cancels the download and throws the bytes away: of a 200 MB page (or one that
+    declares 200 MB) the archive would keep no more than an error message. Like Heritrix, newsarchive
+    stops reading at the cap and archives what came as a response record with ``WARC-Truncated: length``
+    (the capture happens at ``response_downloaded``); the page is then not analysed (half a page is no
+    article, and judging one costs time and memory), but handed to the errback as ``IgnoreRequest``, so the
+    run report and a metadata record name it. A body that *declares* more than the cap is read up to the
+    cap too, for the same reason. ``WARC_KEEP_TRUNCATED = False`` restores Scrapy's behaviour.
+
+    Compressed bodies are capped twice: here on the wire, and by HttpCompressionMiddleware on the decoded
+    size (a gzip bomb: small on the wire, gigabytes inflated; its capture is complete, its decoding refused).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.enabled = crawler.settings.getbool("WARC_KEEP_TRUNCATED", True)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> OversizeMiddleware:
+        middleware = cls(crawler)
+        if middleware.enabled:
+            # Bound methods: Scrapy keeps only weak references to signal handlers.
+            crawler.signals.connect(middleware.headers_received, signal=signals.headers_received)
+            crawler.signals.connect(middleware.bytes_received, signal=signals.bytes_received)
+        return middleware
+
+    def headers_received(self, headers: Headers, body_length: object, request: Request, spider: object) -> None:
+        """Start counting this download; take over the cap from Scrapy when the declared length exceeds it."""
+        meta = request.meta
+        # A retry copies meta: the cap decided for the first attempt holds for the next ones.
+        cap = meta.get(_CAP_META) or meta.get("download_maxsize", self.maxsize)
+        meta[_RECEIVED_META] = 0
+        meta.pop(TRUNCATED_META, None)
+        if not cap:
+            meta.pop(_CAP_META, None)
+            return
+        meta[_CAP_META] = cap
+        if isinstance(body_length, int) and body_length > cap:
+            meta["download_maxsize"] = 0  # Scrapy would abort before the first byte; we cut at the cap
+
+    def bytes_received(self, data: bytes, request: Request, spider: object) -> None:
+        meta = request.meta
+        cap = meta.get(_CAP_META)
+        if not cap:
+            return
+        received = meta[_RECEIVED_META] = meta.get(_RECEIVED_META, 0) + len(data)
+        if received >= cap:
+            meta[TRUNCATED_META] = "length"
+            raise StopDownload(fail=False)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        meta = request.meta
+        cap = meta.get(_CAP_META)
+        if cap and meta.get("download_maxsize") == 0:
+            meta["download_maxsize"] = cap  # HttpCompressionMiddleware caps the decoded size with it
+        if meta.get(TRUNCATED_META) != "length" or "download_stopped" not in (response.flags or ()):
+            return response
+        if self.crawler.stats:
+            self.crawler.stats.inc_value("newsarchive/truncated")
+        message = (
+            f"Truncated at {len(response.body)} bytes, the DOWNLOAD_MAXSIZE cap ({cap} B): archived with "
+            "WARC-Truncated: length, not analysed"
+        )
+        logger.warning("%s: %s", response.url, message)
+        raise IgnoreRequest(message)

@@ -24,6 +24,18 @@ if TYPE_CHECKING:
     from crawler.outlet import OutletSpider
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "application/xml", "text/xml")
+#: Leading bytes of binary formats servers mislabel as HTML (images, archives, PDFs, compressed bodies
+#: stored without their Content-Encoding header, or whose decoding was refused as a bomb).
+_BINARY_MAGIC = (
+    b"\x1f\x8b", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"PK\x03\x04", b"RIFF", b"\x28\xb5\x2f\xfd",
+    b"7z\xbc\xaf", b"BZh", b"\x00\x00\x00",
+)
+#: C0 control bytes text never holds (tab, LF, FF, CR and ESC are text's own).
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+#: Share of control bytes in the first 64 KiB above which a body is binary: random bytes have ~11%,
+#: real HTML none (a stray NUL or two in a comment stays far below).
+_BINARY_CONTROL_SHARE = 0.02
+_UNICODE_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
 
 @dataclass
@@ -110,6 +122,24 @@ def _looks_like_html(body: bytes, content_type: str | None) -> bool:
     )
 
 
+def _looks_binary(body: bytes) -> bool:
+    """True for bytes that are no text in any encoding: binary data served as ``text/html``.
+
+    Decoding them anyway yields thousands of replacement characters or a code page's worth of symbols, and
+    a paragraph of that noise is long enough to pass for an article; so they are judged before decoding.
+    UTF-16/32 pages (which are full of NULs) announce themselves with a BOM and are left alone.
+    """
+    if body.startswith(_UNICODE_BOMS):
+        return False
+    if body.startswith(_BINARY_MAGIC):
+        return True
+    sample = body[:65536]
+    if not sample:
+        return False
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls > max(16, _BINARY_CONTROL_SHARE * len(sample))
+
+
 def analyse_page(
     url: str,
     status: int,
@@ -134,6 +164,13 @@ def analyse_page(
         return PageResult(
             url=url, source_url=source_url, outlet=outlet_name, status=status,
             verdict="error", verdict_reasons=[f"status:{status}", f"not-html:{kind}"],
+            redirect_urls=list(redirect_urls),
+        )
+    # Only where the body would count: any other status decides the verdict by itself (crawler.verdicts).
+    if 200 <= status < 300 and _looks_binary(body):
+        return PageResult(
+            url=url, source_url=source_url, outlet=outlet_name, status=status,
+            verdict="error", verdict_reasons=[f"status:{status}", "binary-body"],
             redirect_urls=list(redirect_urls),
         )
     text, decision = decode_body(body, content_type, languages=languages)

@@ -65,18 +65,23 @@ def render_text_file(article: dict[str, Any]) -> str:
 class ArticleOutputPipeline:
     """Writes ``articles.jsonl`` and ``text/<outlet>/<name>.txt`` under NEWSARCHIVE_OUTPUT."""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, articles_file: str = "articles.jsonl") -> None:
         self.output = output
+        #: Relative to the output folder; a shared-frontier worker has its own (crawler.redis_frontier).
+        self.articles_file = articles_file
         self.jsonl: IO[str] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArticleOutputPipeline:
-        return cls(Path(crawler.settings.get("NEWSARCHIVE_OUTPUT", "output")))
+        settings = crawler.settings
+        return cls(Path(settings.get("NEWSARCHIVE_OUTPUT", "output")),
+                   settings.get("NEWSARCHIVE_ARTICLES_FILE") or "articles.jsonl")
 
     def open_spider(self, spider: Spider | None = None) -> None:
-        self.output.mkdir(parents=True, exist_ok=True)
+        path = self.output / self.articles_file
+        path.parent.mkdir(parents=True, exist_ok=True)
         # Append: several crawls (and several outlets in one process) share one articles file.
-        self.jsonl = open(self.output / "articles.jsonl", "a", encoding="utf-8")  # noqa: SIM115
+        self.jsonl = open(path, "a", encoding="utf-8")  # noqa: SIM115
 
     def close_spider(self, spider: Spider | None = None) -> None:
         if self.jsonl is not None:

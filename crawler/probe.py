@@ -179,6 +179,9 @@ class TemplateMemory:
         self._counts: Counter[str] = Counter()
         self._documents: set[bytes] = set()
         self._cache: tuple[int, frozenset[str]] = (-1, frozenset())
+        #: The blocks at or above the current threshold, kept up to date by ``learn``: recounting
+        #: every remembered block after each learnt page was a tenth of the page analysis.
+        self._found: set[str] = set()
 
     def learn(self, result: PageResult) -> bool:
         """Count the blocks of a page with content; returns whether the page was counted."""
@@ -204,14 +207,22 @@ class TemplateMemory:
         if len(self._counts) > TEMPLATE_MAX_BLOCKS:
             for key in [k for k, n in self._counts.items() if n == 1]:
                 del self._counts[key]
+        # Only this page's blocks changed counts, and the threshold only rises: new members are
+        # among them, and members that fell below are among the current ones.
+        needed = self._needed()
+        counts = self._counts
+        self._found = {k for k in self._found if counts[k] >= needed}
+        self._found.update(k for k in blocks if counts[k] >= needed)
         return True
+
+    def _needed(self) -> int:
+        return max(TEMPLATE_MIN_PAGES, math.ceil(TEMPLATE_SHARE * self.pages))
 
     def blocks(self) -> frozenset[str]:
         """The blocks that count as template now (recomputed only when a page was learnt)."""
         if self._cache[0] == self.pages:
             return self._cache[1]
-        needed = max(TEMPLATE_MIN_PAGES, math.ceil(TEMPLATE_SHARE * self.pages))
-        found = frozenset(k for k, n in self._counts.items() if n >= needed) if self.pages else frozenset()
+        found = frozenset(self._found) if self.pages else frozenset()
         self._cache = (self.pages, found)
         return found
 
@@ -408,6 +419,12 @@ class ProbeMiddleware:
         for output in result:
             yield from self._process(output)
 
+    def process_popped(self, request: Request) -> list[Any]:
+        """With a shared frontier (crawler.redis_frontier) requests are held when a worker pops them,
+        not when they are made: each worker judges with its own probe, and a popped request is leased,
+        so a held one survives the worker's death. Returns what ``_process`` would yield."""
+        return self._process(request, popped=True)
+
     async def process_spider_output_async(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
@@ -419,11 +436,13 @@ class ProbeMiddleware:
         evidence = getattr(self.crawler.spider, "evidence", None)
         return evidence if self.enabled and isinstance(evidence, SiteEvidence) else None
 
-    def _process(self, output: Any) -> list[Any]:
+    def _process(self, output: Any, *, popped: bool = False) -> list[Any]:
         evidence = self._evidence()
         spider = self.crawler.spider
         if evidence is None or not isinstance(output, Request) or PROBE_META in output.meta:
             return [output]
+        if not popped and getattr(self.crawler, "newsarchive_frontier", None) is not None:
+            return [output]  # shared frontier: held at pop time instead (process_popped)
         real = outlet_url(output.url)
         if not spider.owns(real) or spider.url_kind(real) != "article":
             return [output]

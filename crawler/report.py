@@ -65,8 +65,12 @@ class RunReportExtension:
             )
 
     def download_failed(self, request: Request | None, failure: Failure, spider: Spider) -> None:
+        # Some failures carry no message (a connection dropped mid-body): the exception's name still says
+        # what happened, and an empty "error" would not.
+        error_type = failure.type.__name__ if failure.type else "Error"
         self.failures.append(
-            {"url": request.url if request is not None else None, "error": failure.getErrorMessage()}
+            {"url": request.url if request is not None else None,
+             "error": failure.getErrorMessage() or error_type, "error_type": error_type}
         )
 
     def build(self, spider: Spider, reason: str) -> dict[str, Any]:
@@ -93,6 +97,16 @@ class RunReportExtension:
             "undecodable": self.undecodable,
             "download_failures": self.failures,
             "retry_after_waits": stats.get("newsarchive/retry_after/waits", 0),
+            "retry_after_gave_up": stats.get("newsarchive/retry_after/gave_up", 0),
+            # Bodies cut at DOWNLOAD_MAXSIZE (archived with WARC-Truncated: length; also listed above).
+            "truncated": stats.get("newsarchive/truncated", 0),
+            "redirect_loops": stats.get("newsarchive/redirect_loops", 0),
+            # The crawl-trap bounds (crawler.outlet.OutletSpider.listing_request): listing links not walked.
+            "listing_links_not_followed": {
+                "depth": stats.get("newsarchive/listing_bound/depth", 0),
+                "pattern": stats.get("newsarchive/listing_bound/pattern", 0),
+                "patterns_capped": stats.get("newsarchive/listing_bound/patterns", []),
+            },
             "warc_records": stats.get("newsarchive/warc/records", 0),
             "warc_files": warc_files,
         }

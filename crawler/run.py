@@ -129,6 +129,12 @@ def add_run_command(sub: Any) -> None:  # argparse._SubParsersAction
                           "(default: NEWSARCHIVE_RECHECK_AFTER, 7d)")
     run.add_argument("--retry-failed", type=int, metavar="N",
                      help="retry failed articles (5xx, challenge, download error) in up to N runs (default: 3)")
+    run.add_argument("--redis", metavar="URL",
+                     help="share one frontier with other workers through Redis, e.g. redis://host:6379/0 "
+                          "(default: REDIS_URL / $NEWSARCHIVE_REDIS_URL; needs the [redis] extra)")
+    run.add_argument("--worker", metavar="ID",
+                     help="with --redis: this worker's name, in its WARC file names, articles file and lock "
+                          "(default: $NEWSARCHIVE_WORKER_ID, else HOST-PID)")
     run.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", dest="settings",
                      help="Scrapy setting, as for `scrapy crawl -s` (repeatable)")
     progress = run.add_mutually_exclusive_group()
@@ -159,6 +165,19 @@ class Plan:
     replica: str
     settings: Settings
     progress: bool
+    #: Shared frontier (``--redis``): this worker's id; None when the run crawls alone.
+    worker: str | None = None
+
+    @property
+    def lock_path(self) -> Path:
+        """One run at a time per folder; with a shared frontier, one per worker of the folder."""
+        return (self.output / "workers" / self.worker / LOCK_NAME) if self.worker else self.output / LOCK_NAME
+
+    @property
+    def articles_path(self) -> Path:
+        from crawler.redis_addon import worker_articles_file
+
+        return self.output / (worker_articles_file(self.worker) if self.worker else "articles.jsonl")
 
 
 def plan_run(args: argparse.Namespace) -> Plan:
@@ -175,6 +194,11 @@ def plan_run(args: argparse.Namespace) -> Plan:
         if not sep or not name.strip():
             raise ConfigError(f"-s {entry!r}: write NAME=VALUE")
         settings.set(name.strip(), value, priority="cmdline")
+    if getattr(args, "redis", None):
+        settings.set("REDIS_URL", args.redis, priority="cmdline")
+    if getattr(args, "worker", None):
+        settings.set("NEWSARCHIVE_WORKER_ID", args.worker, priority="cmdline")
+    worker = _redis_worker(settings)
 
     try:
         replica = replica_base(settings.get("REPLICA"))
@@ -224,8 +248,31 @@ def plan_run(args: argparse.Namespace) -> Plan:
     return Plan(
         output=output.resolve(), outlets=outlets, since=since.isoformat() if since else None,
         max_pages=args.max_pages, recheck_after=recheck, retry_failed=retry_failed, replica=replica,
-        settings=settings, progress=progress,
+        settings=settings, progress=progress, worker=worker,
     )
+
+
+def _redis_worker(settings: Settings) -> str | None:
+    """With REDIS_URL: check that Redis answers and fix this worker's id for the whole run."""
+    url = settings.get("REDIS_URL")
+    if not url:
+        return None
+    from crawler.redis_addon import worker_id
+
+    try:
+        import redis
+        import scrapy_redis  # noqa: F401
+    except ImportError:
+        raise ConfigError("--redis needs scrapy-redis: pip install 'newsarchive[redis]'") from None
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=10, socket_timeout=10)
+        client.ping()
+        client.close()
+    except (redis.RedisError, ValueError) as exc:
+        raise ConfigError(f"Redis at {url} does not answer: {exc}") from None
+    worker = worker_id(settings)
+    settings.set("NEWSARCHIVE_WORKER_ID", worker, priority="cmdline")
+    return worker
 
 
 def _setting_seconds(settings: Settings, name: str, default: float) -> float:
@@ -243,7 +290,8 @@ def command(args: argparse.Namespace) -> int:
 
     started = datetime.now(UTC)
     run_id = f"{started:%Y%m%dT%H%M%SZ}-{os.getpid()}"
-    lock = RunLock(plan.output / LOCK_NAME)
+    plan.lock_path.parent.mkdir(parents=True, exist_ok=True)
+    lock = RunLock(plan.lock_path)
     holder = LockHolder(pid=os.getpid(), host=socket.gethostname(), started=started.isoformat(timespec="seconds"),
                         run_id=run_id)
     try:
@@ -302,17 +350,19 @@ class Run:
 
     def execute(self) -> int:
         handler = setup_logging(self.output, self.plan.settings)
-        from crawler.state import StateStore
+        from crawler.state_redis import open_state
 
-        store = StateStore.shared(self.output / STATE_NAME)
+        # Redis with a shared frontier (every worker reads one state), else OUTPUT/state.sqlite.
+        store: StateStore = open_state(self.plan.settings, self.output / STATE_NAME)
         status, code, report_path = "failed", EXIT_INTERNAL, None
         try:
             logger.info(
                 "newsarchive run %s: outlets %s into %s%s", self.run_id, ",".join(self.plan.outlets), self.output,
                 f" (replica {self.plan.replica})" if self.plan.replica else "",
             )
-            recovery = recover(self.output, store, self.stale)
-            articles = self.output / "articles.jsonl"
+            articles = self.plan.articles_path
+            prefix = f"{self.plan.settings.get('WARC_PREFIX') or 'newsarchive'}-{self.plan.worker}" if self.plan.worker else None
+            recovery = recover(self.output, store, self.stale, articles=articles, warc_prefix=prefix)
             store.begin_run(
                 self.run_id, pid=os.getpid(), host=socket.gethostname(), started=self.started.isoformat(),
                 outlets=self.plan.outlets, articles_offset=articles.stat().st_size if articles.exists() else 0,
@@ -373,8 +423,18 @@ def warc_stamp(name: str) -> str | None:
     return match.group(1) if match else None
 
 
-def recover(output: Path, store: StateStore, stale: LockHolder | None) -> Recovery:
-    """Make the collection whole again after a run that was killed; a no-op after a clean run."""
+def recover(output: Path, store: StateStore, stale: LockHolder | None, *, articles: Path | None = None,
+            warc_prefix: str | None = None) -> Recovery:
+    """Make the collection whole again after a run that was killed; a no-op after a clean run.
+
+    With a shared frontier, ``articles`` is the worker's own articles file and ``warc_prefix`` its WARC
+    name prefix: the other workers' files in the folder are theirs (and may be being written).
+    """
+    articles = articles or output / "articles.jsonl"
+
+    def own(name: str) -> bool:
+        return warc_prefix is None or name.startswith(f"{warc_prefix}-")
+
     from archive.cdxj import INDEX_DIR, index_files
     from archive.repair import RepairError, repair
 
@@ -402,7 +462,7 @@ def recover(output: Path, store: StateStore, stale: LockHolder | None) -> Recove
 
     for path in sorted(warc_dir.glob("*.open")) if warc_dir.is_dir() else ():
         stamp_ = warc_stamp(path.name)
-        if stamp_ is None or stamp_ < since:
+        if stamp_ is None or stamp_ < since or not own(path.name):
             continue  # not written by the interrupted run: leave it to its owner
         try:
             result = repair(path)
@@ -419,16 +479,16 @@ def recover(output: Path, store: StateStore, stale: LockHolder | None) -> Recove
     covered = _indexed_files(index_dir, since)
     pending = [
         p for p in sorted(warc_dir.glob("*.warc.gz")) if warc_dir.is_dir()
-        and (warc_stamp(p.name) or "") >= since and p.name not in covered
+        and (warc_stamp(p.name) or "") >= since and p.name not in covered and own(p.name)
     ]
     if pending:
-        target = index_dir / f"recovered-{since[:14]}-{len(pending)}files.cdxj"
+        target = index_dir / f"recovered-{since[:14]}-{len(pending)}files{'-' + warc_prefix if warc_prefix else ''}.cdxj"
         index_files(pending, target)
         recovery.indexed_files = [p.name for p in pending]
         recovery.cdxj = str(target.relative_to(output))
         logger.warning("Indexed %d WARC files of the interrupted run into %s", len(pending), target)
 
-    recovery.articles_trimmed_bytes = trim_partial_line(output / "articles.jsonl")
+    recovery.articles_trimmed_bytes = trim_partial_line(articles)
 
     def record_exists(name: str, offset: int) -> bool:
         path = warc_dir / name
@@ -437,7 +497,7 @@ def recover(output: Path, store: StateStore, stale: LockHolder | None) -> Recove
     for run in interrupted:
         lost = store.forget_lost(run.run_id, record_exists)
         recovery.lost_urls.extend(lost)
-        recovery.adopted_articles += adopt_articles(output / "articles.jsonl", run.articles_offset, store,
+        recovery.adopted_articles += adopt_articles(articles, run.articles_offset, store,
                                                     run.run_id, record_exists)
         store.finish_run(run.run_id, status="interrupted", exit_code=None, report=None,
                          note=f"found interrupted by run started after it; recovered at {datetime.now(UTC).isoformat()}")
@@ -698,7 +758,9 @@ def outlet_report(outcome: OutletOutcome, output: Path, started: datetime) -> di
         failures.append("interrupted (shutdown signal)")
     elif reason not in OK_FINISH_REASONS:
         failures.append(f"finished with reason {reason!r}")
-    if counters is not None and reason in OK_FINISH_REASONS and counters.discovery_ok == 0:
+    # With a shared frontier another worker may well have fetched every discovery page.
+    shared = bool(stats.get("newsarchive/frontier/crawl"))
+    if counters is not None and reason in OK_FINISH_REASONS and counters.discovery_ok == 0 and not shared:
         failures.append(f"no discovery page could be fetched ({counters.discovery_failed} failed)")
     if spider_exceptions:
         failures.append(f"{spider_exceptions} exceptions in the spider")

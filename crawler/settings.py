@@ -39,9 +39,12 @@ WARC_DEDUP = True
 WARC_CONDITIONAL_GET = True
 #: Write ``OUTPUT/indexes/<crawl>.cdxj`` (pywb-compatible, sorted) when the spider closes.
 WARC_CDXJ = True
-#: Responses with bodies this large or larger are digested, compressed and written by a writer
-#: thread, not the reactor (0: all of them). Compression is most of archiving's cost; on the
-#: reactor thread it would slow the crawl itself (see bench/warc_overhead.py).
+#: Where records are serialised, digested, compressed and written: "process" (a child process,
+#: archive/writerproc.py, so the crawl keeps its own core: 0.55x -> see README for the figure),
+#: "thread" (a thread of the crawl process: it competes with Scrapy for the GIL) or "inline".
+WARC_WRITER = "process"
+#: With WARC_WRITER = "thread": bodies this large or larger are written by the writer thread,
+#: smaller ones inline (0: all of them).
 WARC_THREAD_THRESHOLD = 0
 #: gzip level of the per-record members (zlib's 6, as warcio; 1 is ~3x faster, files ~25% larger).
 WARC_GZIP_LEVEL = 6
@@ -51,8 +54,15 @@ WARC_GZIP_LEVEL = 6
 #: archived, polite request; False turns it off.
 NEWSARCHIVE_PROBE = True
 
-#: How many listing pages a spider walks per section (pagination bound).
+#: How many listing pages a spider walks per section (pagination bound): listing links are followed at
+#: most this many steps from the home page or a section. Articles are leaves (never followed further).
 NEWSARCHIVE_MAX_LISTING_PAGES = 5
+#: Crawl-trap bound: at most this many listing pages of one URL shape (numbers masked:
+#: ``/calendar/#/#/#``) per crawl. Endless calendars and date archives make new URLs at every step and
+#: can fan out faster than the depth bound stops them; 50 is far above a news section's pagination, and
+#: articles (found by feeds, sitemaps and listings alike) are never counted. The run report lists the
+#: links not walked (``listing_links_not_followed``) and names the capped patterns.
+NEWSARCHIVE_MAX_LISTINGS_PER_PATTERN = 50
 
 #: Longest Retry-After (seconds) honoured on 429/503; a longer one gives up on the URL and records it.
 RETRY_AFTER_MAX = 120
@@ -68,6 +78,28 @@ NEWSARCHIVE_RETRY_FAILED = 3
 #: ``newsarchive run`` logs to OUTPUT/logs/newsarchive.log, rotated at this size, keeping this many old files.
 NEWSARCHIVE_LOG_MAX_BYTES = 10 * 1024 * 1024
 NEWSARCHIVE_LOG_BACKUPS = 5
+
+# --- shared frontier on Redis (crawler/redis_frontier.py; optional extra `[redis]`) ------------------
+
+#: Empty: one process crawls alone, nothing below applies. ``redis://host:6379/0``: the scheduler queue,
+#: the duplicate filter, payload dedup (revisits), the run state and the set of written articles live in
+#: Redis (scrapy-redis), so any number of processes on any number of machines share one frontier.
+#: Env: NEWSARCHIVE_REDIS_URL; ``newsarchive run --redis URL``.
+REDIS_URL = os.environ.get("NEWSARCHIVE_REDIS_URL", "")
+#: Prefix of every Redis key: several collections can share one Redis server with different prefixes.
+REDIS_KEY_PREFIX = os.environ.get("NEWSARCHIVE_REDIS_PREFIX", "newsarchive")
+#: This worker's name: in its WARC file names (``PREFIX-WORKER-...``), its articles file
+#: (``workers/WORKER/articles.jsonl``) and its lock. Empty: ``<host>-<pid>``. Env: NEWSARCHIVE_WORKER_ID;
+#: ``newsarchive run --worker ID``.
+NEWSARCHIVE_WORKER_ID = os.environ.get("NEWSARCHIVE_WORKER_ID", "")
+#: Seconds between a worker's heartbeats (it also reclaims dead workers' requests then).
+REDIS_HEARTBEAT = 5.0
+#: A worker silent this long is dead: the requests it had in flight go back to the queue. Longer than
+#: any pause of a live worker (a slow render, a long GC), short enough not to stall the crawl's end.
+REDIS_LEASE_TIMEOUT = 60.0
+#: Articles file, relative to the output folder; a shared-frontier worker writes its own
+#: (``workers/WORKER/articles.jsonl``) and ``newsarchive archive merge-index`` builds ``articles.jsonl``.
+NEWSARCHIVE_ARTICLES_FILE = "articles.jsonl"
 
 #: In replica mode the server is local, so the delays that protect remote servers are dropped
 #: (AutoThrottle stays on). Set False to crawl the replica with the real politeness delays.
@@ -86,9 +118,17 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+#: Seconds a whole download may take (a server that sends its headers and then stalls, or trickles a byte
+#: at a time, is cut here, retried RETRY_TIMES times, then recorded as a failure).
 DOWNLOAD_TIMEOUT = 60
-#: Pages larger than this are cut (Scrapy cancels the download); 50 MB is far above any article.
+#: Pages larger than this are cut; 50 MB is far above any article. It caps the bytes on the wire and,
+#: in HttpCompressionMiddleware, the decoded size too (a gzip bomb: a few MB inflating to gigabytes is
+#: archived as sent and its decoding refused). Memory per download stays within about twice this.
 DOWNLOAD_MAXSIZE = 50 * 1024 * 1024
+#: A body cut at DOWNLOAD_MAXSIZE keeps its first DOWNLOAD_MAXSIZE bytes as a response record with
+#: ``WARC-Truncated: length`` (crawler.middlewares.OversizeMiddleware), and is not analysed; False: Scrapy's
+#: own behaviour (the download is cancelled, only a failure record remains).
+WARC_KEEP_TRUNCATED = True
 DOWNLOAD_WARNSIZE = 10 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
@@ -146,6 +186,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.archiving.ConditionalGetMiddleware": 595,
     # First to see every response: waits for an off-thread WARC write so meta["warc"] is set.
     "crawler.archiving.WarcPointerMiddleware": 950,
+    # Cuts bodies at DOWNLOAD_MAXSIZE keeping what came (archived as truncated), then drops them before
+    # redirects, decompression and the spider see half a page.
+    "crawler.middlewares.OversizeMiddleware": 900,
     # Sends meta["render"] == "browser" requests to Chromium and archives what the page loaded; next
     # to the handler, after ConditionalGetMiddleware (whose validators it removes: no 304 to render).
     "crawler.rendering.BrowserRenderMiddleware": 940,
@@ -174,6 +217,11 @@ EXTENSIONS = {
 
 ITEM_PIPELINES = {
     "crawler.pipelines.ArticleOutputPipeline": 800,
+}
+
+#: Switches to the shared frontier when REDIS_URL is set, after every other settings source; a no-op otherwise.
+ADDONS = {
+    "crawler.redis_addon.RedisFrontierAddon": 0,
 }
 
 # --- engine ------------------------------------------------------------------------------------

@@ -525,8 +525,10 @@ class RunStateExtension:
         if not path:
             raise NotConfigured("NEWSARCHIVE_STATE is not set (only `newsarchive run` keeps a run state)")
         started = settings.get("NEWSARCHIVE_RUN_STARTED")
+        from crawler.state_redis import open_state  # Redis with a shared frontier (REDIS_URL), else SQLite
+
         ext = cls(
-            crawler, StateStore.shared(path), settings.get("NEWSARCHIVE_RUN_ID") or "adhoc",
+            crawler, open_state(settings, path), settings.get("NEWSARCHIVE_RUN_ID") or "adhoc",
             recheck_after=settings.getfloat("NEWSARCHIVE_RECHECK_AFTER", 7 * 86400),
             retry_failed=settings.getint("NEWSARCHIVE_RETRY_FAILED", 3),
             run_started=datetime.fromisoformat(started) if started else datetime.now(UTC),

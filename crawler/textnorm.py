@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 __all__ = ["contains_phrase", "fold"]
 
@@ -99,6 +100,13 @@ _CHAR_CLASSES = _CharClassMap()
 _SPACES = re.compile(r"\s+")
 
 
+#: Texts up to this long are folded through a small LRU cache. The verdict folds the same blocks
+#: several times per page (body analysis, template stripping, template learning, fingerprint) and
+#: a site's chrome (menus, footers, sidebars) on every page; the bounds keep the cache to a few MB.
+FOLD_CACHE_MAX_CHARS = 1024
+FOLD_CACHE_ENTRIES = 2048
+
+
 def fold(text: str) -> str:
     """Return the matching key of ``text``: case-, script-variant- and punctuation-insensitive.
 
@@ -108,10 +116,19 @@ def fold(text: str) -> str:
     """
     if not text:
         return ""
+    if len(text) <= FOLD_CACHE_MAX_CHARS:
+        return _fold_cached(text)
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     key = unicodedata.normalize("NFKC", text).translate(_TURKISH_I).casefold()
     key = unicodedata.normalize("NFD", key).translate(_CHAR_CLASSES)
     key = unicodedata.normalize("NFC", key).translate(_LETTER_MAP)
     return _SPACES.sub(" ", key).strip()
+
+
+_fold_cached = lru_cache(maxsize=FOLD_CACHE_ENTRIES)(_fold)
 
 
 def contains_phrase(haystack_folded: str, phrase_folded: str) -> bool:

@@ -18,8 +18,12 @@ def main(argv: list[str] | None = None) -> None:
         default=None,
         help="folder holding fundus-tr/ (default: <repo>/../shared/data when it exists)",
     )
+    parser.add_argument(
+        "--hostile", action="store_true",
+        help="also serve hostile.example: stalls, drops, bombs, huge pages, loops, traps (crawler/replica/hostile.toml)",
+    )
     args = parser.parse_args(argv)
-    serve(args.host, args.port, args.shared_data)
+    serve(args.host, args.port, args.shared_data, hostile=args.hostile)
 
 
 if __name__ == "__main__":

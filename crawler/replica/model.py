@@ -8,8 +8,11 @@ which is where the rest of the project should import it from.
 from __future__ import annotations
 
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import parse_qsl, unquote
 
 PAGE_KINDS = frozenset({"article", "listing", "soft404", "error", "blocked", "redirect", "feed", "sitemap"})
@@ -90,6 +93,24 @@ def mojibake(value: str, written: str, read: str) -> str:
     return "".join(out)
 
 
+class Stream(Protocol):
+    """The socket side of a streamed reply, as the server hands it to :attr:`Reply.stream`.
+
+    Hostile pages (crawler/replica/sites/hostile.py) need what a fixed body cannot express: bytes produced
+    while they are sent (a 200 MB page never held in memory), a body that stops arriving, a connection cut
+    before the declared length.
+    """
+
+    def write(self, data: bytes) -> None:
+        """Send body bytes (one chunk when the reply is chunked); raises OSError once the client is gone."""
+
+    def stall(self, seconds: float) -> None:
+        """Send nothing for up to ``seconds``; returns early when the client hangs up or the server stops."""
+
+    def abort(self) -> None:
+        """Close the connection now, mid-body: the client sees the body end early. Does not return."""
+
+
 @dataclass(frozen=True)
 class Reply:
     """What a route answers, before the server applies transfer details (gzip, HEAD, 304)."""
@@ -99,6 +120,19 @@ class Reply:
     content_type: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
     gzip_if_accepted: bool = False
+    #: A streamed body instead of ``body``: called after the headers are sent. ``length`` is the
+    #: Content-Length declared for it (None: chunked transfer coding, ended when ``stream`` returns).
+    stream: Callable[[Stream], None] | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the server received it: the tests' proof of what a crawler asked for, and when."""
+
+    at: float  # time.monotonic() on arrival
+    method: str
+    target: str  # the request target as sent (path and query, percent-encoded)
 
 
 class ReplicaState:
@@ -109,9 +143,34 @@ class ReplicaState:
     side never influence each other.
     """
 
+    #: Requests remembered by :meth:`log_request` (the oldest are forgotten: a replica may serve for days).
+    LOG_SIZE = 100_000
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seen: set[str] = set()
+        self._visits: dict[str, int] = {}
+        self._log: deque[LoggedRequest] = deque(maxlen=self.LOG_SIZE)
+
+    def visit(self, key: str) -> int:
+        """Count a visit to ``key`` and return how many there were, this one included (thread-safe).
+
+        For behaviour that changes with repetition: a rate limiter refusing the first N tries.
+        """
+        with self._lock:
+            count = self._visits[key] = self._visits.get(key, 0) + 1
+            return count
+
+    def log_request(self, method: str, target: str) -> None:
+        """Remember a request on arrival (the server calls this before answering)."""
+        entry = LoggedRequest(time.monotonic(), method, target)
+        with self._lock:
+            self._log.append(entry)
+
+    def requests(self) -> list[LoggedRequest]:
+        """Every request remembered so far, in arrival order: robots.txt and Retry-After checks read it."""
+        with self._lock:
+            return list(self._log)
 
     def first_visit(self, key: str) -> bool:
         """True the first time ``key`` is asked for on this server, False afterwards (thread-safe)."""

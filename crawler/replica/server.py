@@ -3,14 +3,23 @@
 Routing and page content live in the site modules; this module adds what any real web server does on top:
 ``/robots.txt`` for all outlets, HEAD, gzip on request, conditional GET by ETag, keep-alive, and silence
 (no per-request log on stderr unless ``NEWSARCHIVE_REPLICA_LOG=1``, so test and demo output stays readable).
+Every request is remembered in ``ReplicaState`` (``ReplicaServer.requests()``), so a test can prove what a
+crawler asked for and when. Streamed replies (``Reply.stream``) carry the hostile site's misbehaviour:
+bodies generated while sent, stalls, connections cut mid-body. That site (``sites/hostile.py``) is only
+served in hostile mode (``ReplicaServer(hostile=True)``, ``python -m crawler.replica --hostile``), so the
+demo and the outlet tests never meet it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
+import select
+import socket
 import sys
 import threading
+import time
 import traceback
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +27,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from crawler.replica.model import ReplicaState, Reply, Request, Site
+from crawler.replica.model import LoggedRequest, ReplicaState, Reply, Request, Site
 from crawler.replica.render import attr, plain_reply, text
 from crawler.replica.shared import SharedPages, default_shared_data
 from crawler.replica.sites import SITES
+from crawler.replica.sites import hostile as hostile_site
 from crawler.replica.sites.turkish_wires import discovery_reply
 
 LOG_ENV = "NEWSARCHIVE_REPLICA_LOG"
@@ -112,12 +122,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, *, head: bool) -> None:
         host, port = self.server.server_address[:2]
+        self.server.replica.state.log_request(self.command, self.path)
         try:
             reply = self.server.replica.dispatch(self.command, self.path, self.headers, f"{host}:{port}")
         except Exception:
             # A bug in a page builder: say so loudly once rather than hang the client.
             traceback.print_exc(file=sys.stderr)
             reply = plain_reply(500, "replica internal error")
+        if reply.stream is not None:
+            self._stream(reply, head=head)
+            return
         headers = list(reply.headers)
         body = reply.body
         if reply.gzip_if_accepted:
@@ -147,6 +161,75 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.log_request(status, len(body))
 
+    def _stream(self, reply: Reply, *, head: bool) -> None:
+        """Send a streamed reply: headers, then whatever ``reply.stream`` writes, stalls or cuts.
+
+        Without a declared length the body is chunked and ends properly when the stream returns; a stream
+        that aborts, or a client that hangs up, ends the connection instead (never an exception: hanging up
+        on a 200 MB page is exactly what a crawler with a size cap should do).
+        """
+        chunked = reply.length is None
+        self.send_response_only(reply.status)
+        if "server" not in {name.lower() for name, _ in reply.headers}:
+            self.send_header("Server", self.version_string())
+        self.send_header("Date", self.date_time_string())
+        if reply.content_type:
+            self.send_header("Content-Type", reply.content_type)
+        for name, value in reply.headers:
+            self.send_header(name, value)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(reply.length))
+        self.end_headers()
+        if head:
+            return
+        stream = _SocketStream(self, chunked=chunked)
+        assert reply.stream is not None
+        try:
+            reply.stream(stream)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (_StreamAborted, OSError):
+            self.close_connection = True
+        self.log_request(reply.status, stream.sent)
+
+
+class _StreamAborted(Exception):
+    """Raised by :meth:`_SocketStream.abort` to unwind the page's stream function."""
+
+
+class _SocketStream:
+    """:class:`crawler.replica.model.Stream` over one connection of the handler."""
+
+    def __init__(self, handler: _Handler, *, chunked: bool) -> None:
+        self.handler = handler
+        self.chunked = chunked
+        self.sent = 0
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        frame = b"%x\r\n%s\r\n" % (len(data), data) if self.chunked else data
+        self.handler.wfile.write(frame)
+        self.sent += len(data)
+
+    def stall(self, seconds: float) -> None:
+        """Wait in short slices, so a stalled page never outlives its client or the server."""
+        connection = self.handler.connection
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0 and not self.handler.server.stopping.is_set():
+            readable, _, _ = select.select([connection], [], [], min(left, 0.2))
+            if readable:
+                # The client either hung up (EOF) or sent something while we owe it a body: done either way.
+                return
+
+    def abort(self) -> None:
+        self.handler.close_connection = True
+        with contextlib.suppress(OSError):
+            self.handler.connection.shutdown(socket.SHUT_RDWR)
+        raise _StreamAborted
+
 
 def _accepts_gzip(accept_encoding: str) -> bool:
     for item in accept_encoding.split(","):
@@ -167,6 +250,8 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], replica: Replica) -> None:
         self.replica = replica
+        #: Set when the server stops: stalled pages give up at once instead of holding their threads.
+        self.stopping = threading.Event()
         super().__init__(address, _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -175,9 +260,10 @@ class _HTTPServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def make_server(host: str, port: int, shared_data: Path | None) -> _HTTPServer:
-    """Bind (port 0 picks a free port) without serving yet."""
-    return _HTTPServer((host, port), Replica(shared_data))
+def make_server(host: str, port: int, shared_data: Path | None, *, hostile: bool = False) -> _HTTPServer:
+    """Bind (port 0 picks a free port) without serving yet; ``hostile`` adds the hostile site."""
+    sites = (*SITES, hostile_site.SITE) if hostile else SITES
+    return _HTTPServer((host, port), Replica(shared_data, sites))
 
 
 def _base_url(server: _HTTPServer) -> str:
@@ -188,12 +274,16 @@ def _base_url(server: _HTTPServer) -> str:
 class ReplicaServer:
     """The replica in a background thread, for tests and for the demo driver.
 
-    ``shared_data`` defaults to ``<repo>/../shared/data`` when that folder exists.
+    ``shared_data`` defaults to ``<repo>/../shared/data`` when that folder exists. ``hostile`` also serves
+    the hostile site (crawler/replica/sites/hostile.py: stalls, bombs, traps) for the robustness tests.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, shared_data: Path | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, shared_data: Path | None = None, hostile: bool = False
+    ) -> None:
         self.host = host
         self.port = port
+        self.hostile = hostile
         self.shared_data = shared_data if shared_data is not None else default_shared_data()
         self.base_url = ""
         self._server: _HTTPServer | None = None
@@ -202,7 +292,7 @@ class ReplicaServer:
     def start(self) -> str:
         """Bind and serve in a daemon thread; return the base URL ("http://127.0.0.1:PORT")."""
         if self._server is None:
-            self._server = make_server(self.host, self.port, self.shared_data)
+            self._server = make_server(self.host, self.port, self.shared_data, hostile=self.hostile)
             self.base_url = _base_url(self._server)
             self._thread = threading.Thread(
                 target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="replica", daemon=True
@@ -210,9 +300,14 @@ class ReplicaServer:
             self._thread.start()
         return self.base_url
 
+    def requests(self) -> list[LoggedRequest]:
+        """Every request this server received so far, in arrival order (empty before start)."""
+        return self._server.replica.state.requests() if self._server is not None else []
+
     def stop(self) -> None:
         if self._server is None:
             return
+        self._server.stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread is not None:
@@ -228,9 +323,9 @@ class ReplicaServer:
         self.stop()
 
 
-def serve(host: str, port: int, shared_data: Path | None = None) -> None:
+def serve(host: str, port: int, shared_data: Path | None = None, *, hostile: bool = False) -> None:
     """Serve in the foreground until interrupted (``newsarchive replica --port``)."""
-    server = make_server(host, port, shared_data if shared_data is not None else default_shared_data())
+    server = make_server(host, port, shared_data if shared_data is not None else default_shared_data(), hostile=hostile)
     print(f"replica serving on {_base_url(server)}", flush=True)
     try:
         server.serve_forever()
