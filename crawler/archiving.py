@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
 import scrapy
@@ -56,7 +56,9 @@ from archive.writerproc import RemoteWarcWriter
 from crawler import __version__
 from crawler import signals as na_signals
 from crawler.middlewares import TRUNCATED_META, compose_user_agent
-from crawler.page import PageResult
+
+if TYPE_CHECKING:  # the analysis stack (lxml, trafilatura, numpy) is not needed to archive
+    from crawler.page import PageResult
 
 logger = logging.getLogger(__name__)
 
