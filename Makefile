@@ -48,13 +48,25 @@ lint: setup
 clean:
 	rm -rf $(VENV) output .pytest_cache
 
+# The crawl benchmark suite (bench/suite.py; not part of `make test`): a generated news site of 5,000, then
+# 50,000 articles served by Debian's nginx, crawled by plain Scrapy, WARC-only, the full pipeline and
+# `wget --warc-file`; prints pages/s, CPU per 1,000 pages, peak RSS, full/plain, and writes
+# bench/results.json. Quick run: make bench BENCH_ARGS="--pages 500". Profiling (--profile DIR) uses
+# py-spy, from the [bench] extra, installed here when missing.
+BENCH_ARGS ?=
+bench: setup
+	@$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="nginx:/usr/sbin/nginx wget:/usr/bin/wget"
+	@[ -x $(BIN)/py-spy ] || $(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python bench/suite.py $(BENCH_ARGS)
+
 # WARC writing overhead: a generated 5,000-page site crawled with plain Scrapy, then with WARC writing.
 bench-warc: setup
+	@$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="nginx:/usr/sbin/nginx"
 	$(BIN)/python bench/warc_overhead.py
 
 # Shared frontier: a generated 5,000-page site crawled by one worker, then by two sharing Redis (pages/s, speed-up).
 bench-redis: setup
-	@$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="redis-server:/usr/bin/redis-server"
+	@$(MAKE) --no-print-directory system-deps DEBIAN_PACKAGES="redis-server:/usr/bin/redis-server nginx:/usr/sbin/nginx"
 	$(BIN)/python bench/redis_workers.py
 
 # Extraction quality on 212 real pages (../shared/data/fundus-dev): body P/R/F1 (Zyte metric), title,

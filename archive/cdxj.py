@@ -15,11 +15,14 @@ without an index, e.g. a crawl killed before it could close.
 
 from __future__ import annotations
 
+import heapq
 import io
 import json
 import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 import surt
 from warcio.timeutils import iso_date_to_timestamp
@@ -27,7 +30,11 @@ from warcio.timeutils import iso_date_to_timestamp
 from archive.dedup import INDEX_DIR
 from archive.writer import IndexEntry
 
-__all__ = ["INDEX_DIR", "cdxj_line", "index_files", "merge_indexes", "url_key", "write_index"]
+__all__ = ["INDEX_DIR", "IndexSpool", "cdxj_line", "index_files", "merge_indexes", "url_key", "write_index"]
+
+#: Lines sorted in memory at a time when an IndexSpool is sorted (about 10 MB of lines): a crawl of
+#: any size closes in bounded memory, its runs merged from disk.
+SORT_CHUNK_LINES = 25_000
 
 
 def cdxj_line(entry: IndexEntry) -> str:
@@ -75,6 +82,74 @@ def write_index(path: Path, entries: Iterable[IndexEntry]) -> Path:
         fh.writelines(lines)
     os.replace(tmp, path)
     return path
+
+
+class IndexSpool:
+    """CDXJ lines of a crawl kept on disk while it runs, sorted into the index when it closes.
+
+    Keeping every record's index entry in memory until the crawl closes grew the writer by about
+    0.8 KB per page (40 MB at 50,000 pages) and sorted them all at once at the end.  Here each
+    line is formatted as its record is written, appended to an anonymous temporary file beside
+    the WARCs (unlinked at once: nothing for tools globbing the folder to find, nothing left after
+    a crash), and sorted at close in chunks of :data:`SORT_CHUNK_LINES`, merged from disk.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        self._file: IO[str] | None = None
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def add(self, entry: IndexEntry) -> None:
+        if self._file is None:
+            if self.directory is not None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            # Open for the crawl's whole life (closed by close()), so no context manager.
+            self._file = tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.directory)  # noqa: SIM115
+        self._file.write(cdxj_line(entry) + "\n")
+        self.count += 1
+
+    def write_sorted(self, path: Path) -> Path:
+        """Write the sorted index to ``path`` atomically (temp file + rename)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        runs: list[IO[str]] = []
+        try:
+            with tmp.open("w", encoding="utf-8") as out:
+                if self._file is not None:
+                    self._file.flush()
+                    self._file.seek(0)
+                    while chunk := _read_lines(self._file, SORT_CHUNK_LINES):
+                        chunk.sort()
+                        # Kept open until the merge below has read it (closed in finally).
+                        run = tempfile.TemporaryFile("w+", encoding="utf-8", dir=self.directory)  # noqa: SIM115
+                        run.writelines(chunk)
+                        run.seek(0)
+                        runs.append(run)
+                    self._file.seek(0, os.SEEK_END)
+                out.writelines(runs[0] if len(runs) == 1 else heapq.merge(*runs))
+            os.replace(tmp, path)
+        finally:
+            for run in runs:
+                run.close()
+            tmp.unlink(missing_ok=True)
+        return path
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _read_lines(fh: IO[str], count: int) -> list[str]:
+    lines = []
+    for line in fh:
+        lines.append(line)
+        if len(lines) >= count:
+            break
+    return lines
 
 
 def index_files(warc_files: Iterable[Path], output: Path) -> Path:

@@ -31,10 +31,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlparse, urlunparse
 
 from archive.dedup import DigestIndex, Original, dedup_eligible
+
+if TYPE_CHECKING:
+    from archive.cdxj import IndexSpool
 
 try:
     # zlib-ng: the same deflate streams at the same level and size, ~35% less CPU than zlib
@@ -301,8 +304,13 @@ class WarcWriter:
         self._files: list[Path] = []
         self._lock = threading.RLock()
         self._collect_index = collect_index
-        #: CDXJ material for every response/revisit written (when ``collect_index``).
-        self.index_entries: list[IndexEntry] = []
+        #: CDXJ lines of every response/revisit written (when ``collect_index``), spooled to disk
+        #: beside the WARCs so a long crawl does not hold its whole index in memory.
+        self.index: IndexSpool | None = None
+        if collect_index:
+            from archive.cdxj import IndexSpool  # archive.cdxj imports this module
+
+            self.index = IndexSpool(self.directory)
         self.records = 0
         self.bytes_written = 0
         self.exchanges = 0
@@ -469,8 +477,8 @@ class WarcWriter:
                 self.revisits += 1
             if self.dedup is not None:
                 self._remember(record_type, original, status, truncated, body, rendered_by, stored_headers, url)
-            if self._collect_index:
-                self.index_entries.append(
+            if self.index is not None:
+                self.index.add(
                     IndexEntry(
                         url=url, date=when,
                         mime="warc/revisit" if record_type == "revisit" else _mime(stored_headers),

@@ -68,7 +68,6 @@ class WriterSummary:
     """What the parent needs from the child's writer once it is closed."""
 
     files: list[Path] = field(default_factory=list)
-    index_entries: list[Any] = field(default_factory=list)
     #: The CDXJ index the child wrote at close (close(cdxj_path=...)), or why it could not.
     cdxj: str | None = None
     cdxj_error: str | None = None
@@ -197,10 +196,6 @@ class RemoteWarcWriter:
     @property
     def files(self) -> list[Path]:
         return list(self.summary.files) if self.summary else []
-
-    @property
-    def index_entries(self) -> list[Any]:
-        return self.summary.index_entries if self.summary else []
 
     @property
     def records(self) -> int:
@@ -434,16 +429,14 @@ def _close(writer: Any, index: Any, cdxj_path: Path | None = None) -> WriterSumm
         files=writer.files, records=writer.records, bytes_written=writer.bytes_written,
         exchanges=writer.exchanges, revisits=writer.revisits,
     )
-    if cdxj_path is None:
-        summary.index_entries = writer.index_entries
-    elif writer.index_entries:
-        from archive.cdxj import write_index
-
+    if writer.index is not None and len(writer.index) and cdxj_path is not None:
         try:
-            write_index(Path(cdxj_path), writer.index_entries)
+            writer.index.write_sorted(Path(cdxj_path))
             summary.cdxj = str(cdxj_path)
         except OSError as exc:
             summary.cdxj_error = f"{cdxj_path}: {exc}"
+    if writer.index is not None:
+        writer.index.close()
     return summary
 
 

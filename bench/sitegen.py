@@ -241,7 +241,16 @@ def cpu_seconds(pids: list[int]) -> float:
 
 # --- the news site ------------------------------------------------------------------------------
 
-SECTIONS = ("world", "business", "politics", "technology", "science", "culture", "sport", "health")
+#: 32 sections, the first eight with sub-menus in the navigation. A big outlet has this many; it also keeps
+#: each section's pagination under the crawl-trap bound (NEWSARCHIVE_MAX_LISTINGS_PER_PATTERN, 50 listing
+#: pages of one URL shape) up to 64,000 articles, so that the generic spider can reach every article.
+SECTIONS = (
+    "world", "business", "politics", "technology", "science", "culture", "sport", "health",
+    "europe", "asia", "africa", "americas", "middle-east", "economy", "markets", "energy", "climate",
+    "education", "television", "travel", "food", "books", "film", "music", "style", "opinion", "investigations",
+    "obituaries", "weather", "local", "video", "podcasts",
+)
+MENU_SECTIONS = 8
 #: Articles per listing page (a section's listing pages all link to each other: the crawl depth stays 3).
 PER_LISTING = 40
 FOOTER_PAGES = {"about": "About us", "contact": "Contact", "privacy": "Privacy policy"}
@@ -341,8 +350,9 @@ def _nav() -> str:
         + "".join(f'<li class="menu-item"><a class="menu-link" href="#{s}-{t}">{t.title()}</a></li>'
                   for t in ("latest", "analysis", "opinion", "video", "photos", "live", "explainers", "data"))
         + "</ul></li>"
-        for s in SECTIONS
-    )
+        for s in SECTIONS[:MENU_SECTIONS]
+    ) + "".join(f'<li class="menu-item"><a class="menu-link" href="/{s}/">{s.title()}</a></li>'
+                for s in SECTIONS[MENU_SECTIONS:])
     return (
         '<header class="site-header"><a class="logo" href="/">The Daily Bench</a>'
         f'<nav class="main-nav"><ul><li><a href="/">Home</a></li>{items}</ul></nav>'

@@ -48,7 +48,6 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from archive.cdxj import write_index
 from archive.dedup import INDEX_DIR, INDEX_NAME, Capture, DigestIndex, Original
 from archive.reader import read_response_at
 from archive.writer import OPEN_SUFFIX, PROFILE_NOT_MODIFIED, ExchangeResult, RecordPointer, WarcWriter
@@ -331,13 +330,16 @@ class WarcArchiveExtension:
             # The writer process died: what it wrote is on disk (an .open file for `archive repair`).
             logger.exception("Could not close the WARC writer")
             self.crawler.stats.inc_value("newsarchive/warc/errors")
-        if self.cdxj_enabled and self.writer.index_entries:
+        index = getattr(self.writer, "index", None)  # the in-process writer's spool (thread/inline)
+        if self.cdxj_enabled and index is not None and len(index):
             try:
-                write_index(path, self.writer.index_entries)
+                index.write_sorted(path)
                 self.crawler.stats.set_value("newsarchive/warc/cdxj", str(path))
             except OSError:
                 logger.exception("Could not write the CDXJ index %s", path)
                 self.crawler.stats.inc_value("newsarchive/warc/errors")
+        if index is not None:
+            index.close()
         if self.index is not None:
             self.index.release()
         self._update_stats()

@@ -214,3 +214,25 @@ def test_a_crawl_whose_writer_dies_stops_with_a_reason(tmp_path: Path) -> None:
     assert "The WARC writer process exited unexpectedly" in proc.stderr
     assert stats["downloader/response_count"] < 100, "the crawl went on without an archive"
     assert list((tmp_path / "out" / "warc").glob("*.open")), "what was written stays, for `archive repair`"
+
+
+def test_index_spool_sorts_across_chunks_like_a_whole_sort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CDXJ of a long crawl is sorted in chunks merged from disk: same lines as one in-memory sort."""
+    from archive import cdxj
+    from archive.writer import IndexEntry
+
+    monkeypatch.setattr(cdxj, "SORT_CHUNK_LINES", 7)
+    spool = cdxj.IndexSpool(tmp_path / "warc")
+    entries = [
+        IndexEntry(url=f"http://example.com/{(i * 37) % 101}?a={i}", date=f"2026-11-23T04:{i % 60:02d}:00.000000Z",
+                   mime="text/html", status="200", digest=f"sha1:{i:032d}", length=100 + i, offset=1000 * i,
+                   file="x.warc.gz", method="GET", request_content_type=None, request_body=b"")
+        for i in range(100)
+    ]
+    for entry in entries:
+        spool.add(entry)
+    assert len(spool) == 100 and list((tmp_path / "warc").iterdir()) == [], "the spool is an anonymous file"
+    path = spool.write_sorted(tmp_path / "index.cdxj")
+    spool.close()
+    assert path.read_text().splitlines() == sorted(cdxj.cdxj_line(e) for e in entries)
+    assert not list(tmp_path.glob("*.tmp"))
