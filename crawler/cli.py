@@ -37,7 +37,7 @@ def _project_settings(**overrides: Any):
 def cmd_replica(args: argparse.Namespace) -> int:
     from crawler.replica import serve
 
-    serve(args.host, args.port, Path(args.shared_data) if args.shared_data else None)
+    serve(args.host, args.port, Path(args.shared_data) if args.shared_data else None, hostile=args.hostile)
     return 0
 
 
@@ -443,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     replica.add_argument("--host", default="127.0.0.1")
     replica.add_argument("--port", type=int, default=8765)
     replica.add_argument("--shared-data", help="folder of real saved pages (default: ../shared/data if present)")
+    replica.add_argument(
+        "--hostile", action="store_true",
+        help="also serve hostile.example: stalls, drops, bombs, huge pages, loops, traps "
+             "(crawl it with NEWSARCHIVE_PROFILES=crawler/replica/hostile.toml scrapy crawl hostile)",
+    )
     replica.set_defaults(func=cmd_replica)
 
     extract = sub.add_parser("extract", help="re-run encoding, verdict and extraction on archived pages")

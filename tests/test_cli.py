@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from .conftest import BIN, ROOT
 
@@ -30,6 +33,25 @@ def test_replica_command_serves_until_stopped() -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=10) as resp:
             robots = resp.read().decode()
         assert "Disallow: /menafn.com/search" in robots
+        # The hostile outlet is served only on request (--hostile): never to the demo's crawls.
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/hostile.example/", timeout=10)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_replica_command_serves_the_hostile_outlet_on_request() -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(BIN / "newsarchive"), "replica", "--hostile", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert f"127.0.0.1:{port}" in proc.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/hostile.example/", timeout=10) as resp:
+            assert resp.status == 200
     finally:
         proc.terminate()
         proc.wait(timeout=10)
