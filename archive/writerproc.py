@@ -165,9 +165,6 @@ class RemoteWarcWriter:
     def write_exchange_detailed(self, **kwargs: Any) -> Any:
         return self.call("write_exchange_detailed", **kwargs)
 
-    def write_exchange(self, **kwargs: Any) -> Any:
-        return self.call("write_exchange_detailed", **kwargs).pointer
-
     def write_metadata(self, *args: Any) -> Any:
         return self.call("write_metadata", *args)
 
@@ -354,10 +351,6 @@ class RemoteWarcWriter:
         with contextlib.suppress(OSError):
             self._recv_conn.close()
 
-    def kill(self) -> None:
-        """Stop the child at once (tests; a parent that gives up). Leaves the ``.open`` file."""
-        self._proc.kill()
-        self._stop()
 
 
 def _run_all(calls: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The page generator and server of bench/warc_overhead.py (shared through bench/sitegen.py).
-from bench.sitegen import NGINX, NginxServer, simple_page, simple_site_server  # noqa: E402
+from bench.sitegen import NGINX, free_port, serve_simple_site  # noqa: E402
 
 RUNNER = textwrap.dedent(
     """
@@ -97,11 +96,6 @@ RUNNER = textwrap.dedent(
     """
 )
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -163,49 +157,30 @@ def main() -> int:
     args = parser.parse_args()
 
     setups = {"frontier": [False], "warc": [True], "both": [False, True]}[args.archive]
-    site = Path(tempfile.mkdtemp(prefix="redis-bench-site-"))
-    nginx: NginxServer | None = None
-    server = None
-    if args.server == "nginx":
-        (site / "p").mkdir()
-        for number in range(args.pages):
-            (site / "p" / str(number)).write_bytes(simple_page(number, args.pages))
-        nginx = NginxServer(site)
-        base = nginx.start()
-    else:
-        server, base = simple_site_server(args.pages)
-    print(f"site of {args.pages} pages served by {args.server}; load average {os.getloadavg()[0]:.2f} "
-          f"on {os.cpu_count()} cores", flush=True)
     best: dict[tuple[bool, int], dict[str, Any]] = {}
-    try:
-        with tempfile.TemporaryDirectory(prefix="redis-bench-") as tmp:
-            redis_proc, redis_url = start_redis(Path(tmp))
-            try:
-                for round_ in range(1, args.rounds + 1):
-                    for archive in setups:
-                        for workers in (1, 2):
-                            result = crawl(workers, base, redis_url, Path(tmp), round_, archive)
-                            label = "warc" if archive else "frontier"
-                            print(f"round {round_} {label:>8} {workers} worker{'s' if workers > 1 else ' '}: "
-                                  f"{result['pages']} pages ({'+'.join(map(str, result['per_worker']))}) in "
-                                  f"{result['elapsed']:.2f} s = {result['pages_per_s']:.0f} pages/s, CPU "
-                                  f"{result['cpu'] / max(1, result['pages']) * 1e3:.2f} ms/page, "
-                                  f"{result['cpu'] / result['elapsed']:.2f} cores busy", flush=True)
-                            if result["pages"] != args.pages:
-                                print(f"  warning: expected {args.pages} pages", flush=True)
-                            key = (archive, workers)
-                            if key not in best or result["pages_per_s"] > best[key]["pages_per_s"]:
-                                best[key] = result
-            finally:
-                redis_proc.terminate()
-                redis_proc.wait(timeout=10)
-    finally:
-        if nginx is not None:
-            nginx.stop()
-        if server is not None:
-            server.terminate()
-            server.join(timeout=10)
-        shutil.rmtree(site, ignore_errors=True)
+    with serve_simple_site(args.pages, args.server) as base, tempfile.TemporaryDirectory(prefix="redis-bench-") as tmp:
+        print(f"site of {args.pages} pages served by {args.server}; load average {os.getloadavg()[0]:.2f} "
+              f"on {os.cpu_count()} cores", flush=True)
+        redis_proc, redis_url = start_redis(Path(tmp))
+        try:
+            for round_ in range(1, args.rounds + 1):
+                for archive in setups:
+                    for workers in (1, 2):
+                        result = crawl(workers, base, redis_url, Path(tmp), round_, archive)
+                        label = "warc" if archive else "frontier"
+                        print(f"round {round_} {label:>8} {workers} worker{'s' if workers > 1 else ' '}: "
+                              f"{result['pages']} pages ({'+'.join(map(str, result['per_worker']))}) in "
+                              f"{result['elapsed']:.2f} s = {result['pages_per_s']:.0f} pages/s, CPU "
+                              f"{result['cpu'] / max(1, result['pages']) * 1e3:.2f} ms/page, "
+                              f"{result['cpu'] / result['elapsed']:.2f} cores busy", flush=True)
+                        if result["pages"] != args.pages:
+                            print(f"  warning: expected {args.pages} pages", flush=True)
+                        key = (archive, workers)
+                        if key not in best or result["pages_per_s"] > best[key]["pages_per_s"]:
+                            best[key] = result
+        finally:
+            redis_proc.terminate()
+            redis_proc.wait(timeout=10)
     for archive in setups:
         one, two = best[(archive, 1)], best[(archive, 2)]
         cores = one["cpu"] / one["elapsed"]

@@ -16,6 +16,7 @@ so a benchmark with over-compressible pages would flatter the WARC writer.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import json
@@ -27,7 +28,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -237,6 +238,34 @@ def cpu_seconds(pids: list[int]) -> float:
             continue
         total += (int(fields[11]) + int(fields[12])) / ticks
     return total
+
+
+
+@contextlib.contextmanager
+def serve_simple_site(pages: int, server: str) -> Iterator[str]:
+    """The simple site of ``pages`` pages served by ``server`` ("nginx": written to a temp folder first;
+    "python": generated per request); yields its base URL and stops the server and deletes the folder after.
+    """
+    site = Path(tempfile.mkdtemp(prefix="bench-simple-site-"))
+    nginx: NginxServer | None = None
+    python_server: multiprocessing.Process | None = None
+    try:
+        if server == "nginx":
+            (site / "p").mkdir()
+            for number in range(pages):
+                (site / "p" / str(number)).write_bytes(simple_page(number, pages))
+            nginx = NginxServer(site)
+            base = nginx.start()
+        else:
+            python_server, base = simple_site_server(pages)
+        yield base
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        if python_server is not None:
+            python_server.terminate()
+            python_server.join(timeout=10)
+        shutil.rmtree(site, ignore_errors=True)
 
 
 # --- the news site ------------------------------------------------------------------------------

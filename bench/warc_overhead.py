@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The site and its server are shared with bench/suite.py.
-from bench.sitegen import NGINX, NginxServer, simple_page, simple_site_server  # noqa: E402
+from bench.sitegen import NGINX, serve_simple_site  # noqa: E402
 
 RUNNER = textwrap.dedent(
     """
@@ -119,51 +119,39 @@ def main() -> int:
     args = parser.parse_args()
 
     extra_settings = {name: json.loads(value) for name, _, value in (item.partition("=") for item in args.set)}
-    site = Path(tempfile.mkdtemp(prefix="warc-bench-site-"))
-    nginx: NginxServer | None = None
-    if args.server == "nginx":
-        (site / "p").mkdir()
-        for number in range(args.pages):
-            (site / "p" / str(number)).write_bytes(simple_page(number, args.pages))
-        nginx = NginxServer(site)
-        base = nginx.start()
-        server = None
-    else:
-        server, base = simple_site_server(args.pages)
-    print(f"site of {args.pages} pages served by {args.server} at {base}; load average "
-          f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
-    try:
-        best: dict[str, dict[str, float]] = {}
-        with tempfile.TemporaryDirectory(prefix="warc-bench-") as tmp:
-            for round_ in range(1, args.rounds + 1):
-                for mode in ("plain", "warc"):
-                    overrides = {"WARC_GZIP_LEVEL": args.gzip_level, "WARC_THREAD_THRESHOLD": args.thread_threshold,
-                                 "settings": extra_settings}
-                    result = crawl(mode, base, Path(tmp), overrides)
-                    extra = f", {result['warc_bytes'] / 1e6:.1f} MB of WARC" if mode == "warc" else ""
-                    writer = (f" + writer process {result['child_cpu'] / result['pages'] * 1e3:.2f} ms/page"
-                              if mode == "warc" else "")
-                    print(f"round {round_} {mode:>5}: {result['pages']} pages in {result['elapsed']:.2f} s = "
-                          f"{result['pages_per_s']:.0f} pages/s, CPU {result['cpu'] / result['pages'] * 1e3:.2f} ms/page"
-                          f"{writer}{extra}", flush=True)
-                    if result["pages"] != args.pages:
-                        print(f"  warning: expected {args.pages} pages", flush=True)
-                    if mode not in best or result["pages_per_s"] > best[mode]["pages_per_s"]:
-                        best[mode] = result
-        ratio = best["warc"]["pages_per_s"] / best["plain"]["pages_per_s"]
-        cpu_ratio = (best["plain"]["cpu"] / best["plain"]["pages"]) / (best["warc"]["cpu"] / best["warc"]["pages"])
-        print(f"plain Scrapy: {best['plain']['pages_per_s']:.0f} pages/s; with WARC writing: "
-              f"{best['warc']['pages_per_s']:.0f} pages/s; ratio {ratio:.2f} (target >= 0.90); "
-              f"crawl-process CPU per page ratio plain/warc {cpu_ratio:.2f}; load average now "
-              f"{os.getloadavg()[0]:.2f}")
-    finally:
-        if nginx is not None:
-            nginx.stop()
-        if server is not None:
-            server.terminate()
-            server.join(timeout=10)
-        shutil.rmtree(site, ignore_errors=True)
+    with serve_simple_site(args.pages, args.server) as base:
+        print(f"site of {args.pages} pages served by {args.server} at {base}; load average "
+              f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
+        best = run_rounds(args, base, extra_settings)
+    ratio = best["warc"]["pages_per_s"] / best["plain"]["pages_per_s"]
+    cpu_ratio = (best["plain"]["cpu"] / best["plain"]["pages"]) / (best["warc"]["cpu"] / best["warc"]["pages"])
+    print(f"plain Scrapy: {best['plain']['pages_per_s']:.0f} pages/s; with WARC writing: "
+          f"{best['warc']['pages_per_s']:.0f} pages/s; ratio {ratio:.2f} (target >= 0.90); "
+          f"crawl-process CPU per page ratio plain/warc {cpu_ratio:.2f}; load average now "
+          f"{os.getloadavg()[0]:.2f}")
     return 0
+
+
+def run_rounds(args: argparse.Namespace, base: str, extra_settings: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Plain and WARC crawls alternated; the best (most pages/s) of each mode."""
+    best: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="warc-bench-") as tmp:
+        for round_ in range(1, args.rounds + 1):
+            for mode in ("plain", "warc"):
+                overrides = {"WARC_GZIP_LEVEL": args.gzip_level, "WARC_THREAD_THRESHOLD": args.thread_threshold,
+                             "settings": extra_settings}
+                result = crawl(mode, base, Path(tmp), overrides)
+                extra = f", {result['warc_bytes'] / 1e6:.1f} MB of WARC" if mode == "warc" else ""
+                writer = (f" + writer process {result['child_cpu'] / result['pages'] * 1e3:.2f} ms/page"
+                          if mode == "warc" else "")
+                print(f"round {round_} {mode:>5}: {result['pages']} pages in {result['elapsed']:.2f} s = "
+                      f"{result['pages_per_s']:.0f} pages/s, CPU {result['cpu'] / result['pages'] * 1e3:.2f} ms/page"
+                      f"{writer}{extra}", flush=True)
+                if result["pages"] != args.pages:
+                    print(f"  warning: expected {args.pages} pages", flush=True)
+                if mode not in best or result["pages_per_s"] > best[mode]["pages_per_s"]:
+                    best[mode] = result
+    return best
 
 
 if __name__ == "__main__":
